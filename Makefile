@@ -1,0 +1,33 @@
+# Two commands do all the setup on a fresh machine:
+#   make serve   install, build the models if absent, start Triton + the frontend on localhost
+#   make test    install, build the models if absent, run unit + integration tests
+PY := .venv/bin/python
+TIER ?=
+
+.PHONY: setup models serve test test-unit test-integration bench lint format render
+
+setup:
+	@bash scripts/setup_env.sh
+
+models: setup
+	$(PY) -m mandarin_tts.build
+
+serve: models
+	$(PY) -m mandarin_tts.serving.launcher $(if $(TIER),--tier $(TIER),)
+
+test: models
+	$(PY) -m pytest -q tests/unit tests/integration
+
+test-unit: setup
+	$(PY) -m pytest -q tests/unit
+
+test-integration: models
+	$(PY) -m pytest -q tests/integration
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .

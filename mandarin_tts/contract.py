@@ -33,6 +33,7 @@ AC_IN_PITCH = "pitch"  # [B] float32
 AC_IN_ENERGY = "energy"  # [B] float32
 AC_OUT_MEL = "mel"  # [B, T', 80] float32 (normalized log-mel, 24 kHz / 12.5 ms frames)
 AC_OUT_MEL_LENGTHS = "mel_lengths"  # [B] int64
+AC_OUT_DURATIONS = "durations"  # [B, T] int64 frames per symbol (optional; for alignment)
 
 # --- Vocoder ONNX (acoustic mel -> 16 kHz audio; the mel bridge is inside) -------------
 VOC_IN_MEL = "mel"  # [B, T', 80] float32, acoustic mel space
@@ -41,6 +42,17 @@ VOC_OUT_AUDIO = "audio"  # [B, N] float32 in [-1, 1], 16 kHz
 VOC_OUT_AUDIO_LENGTHS = "audio_lengths"  # [B] int64
 
 PAD_ID = 0  # 'pad' in baker_mapper.json
+
+# Longest inputs the acoustic model is built for: split text into sentences so that each
+# has at most AC_MAX_SYMBOLS symbols. Mel frames beyond AC_MAX_FRAMES (51 s at 12.5 ms)
+# reuse the last position encoding and lose quality; the source model knew 2048 positions.
+AC_MAX_SYMBOLS = 256
+AC_MAX_FRAMES = 4096
+
+# Text frontend: longest raw TEXT (Unicode code points, before normalization) one request
+# may carry; the HTTP frontend chunks longer text. The encoded result must also fit in
+# AC_MAX_SYMBOLS (about 80 Chinese characters), which the frontend checks as well.
+TEXT_MAX_CHARS = 200
 
 # --- Parameter ranges (validated by the text frontend model and the HTTP frontend) -----
 SPEED_RANGE = (0.5, 2.0)

@@ -1,0 +1,1 @@
+"""Command-line client and examples for the Mandarin TTS service (frontend or Triton directly)."""

@@ -1,0 +1,318 @@
+"""The aiohttp application: routes, request ids, JSON errors, admission control, metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from frontend.config import FrontendConfig
+from frontend.encoding import encode
+from frontend.errors import (
+    ApiError,
+    BodyTooLarge,
+    Overloaded,
+    UnsupportedMediaType,
+)
+from frontend.health import HealthProbe
+from frontend.metrics import FrontendMetrics
+from frontend.service import TTSService
+from frontend.streaming import first_and_rest, stream_pcm
+from frontend.synthesis import ChunkSynthesizer
+from frontend.validation import (
+    NATIVE_FORMATS,
+    OPENAI_FORMATS,
+    VOLUME_RANGE,
+    SynthesisRequest,
+    parse_json_object,
+    parse_openai_request,
+    parse_tts_request,
+)
+from mandarin_tts import contract
+
+log = logging.getLogger("frontend")
+STATIC_DIR = Path(__file__).with_name("static")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Rough speaking rate of the model, used only for the web page's progress bar.
+ESTIMATED_SECONDS_PER_CHAR = 0.25
+
+CONFIG_KEY = web.AppKey("config", FrontendConfig)
+METRICS_KEY = web.AppKey("metrics", FrontendMetrics)
+SERVICE_KEY = web.AppKey("service", TTSService)
+HEALTH_KEY = web.AppKey("health", HealthProbe)
+ACTIVE_KEY = web.AppKey("active", list)
+REQUEST_ID_KEY = web.RequestKey("request_id", str)
+
+SynthesizerFactory = Callable[[FrontendConfig], ChunkSynthesizer]
+Parser = Callable[[dict[str, Any], int], SynthesisRequest]
+
+
+def _triton_factory(config: FrontendConfig) -> ChunkSynthesizer:
+    from frontend.triton_client import TritonSynthesizer
+
+    return TritonSynthesizer(config.triton_grpc, config.model_name, config.triton_timeout_s)
+
+
+def error_response(error: ApiError, request_id: str) -> web.Response:
+    headers = {"X-Request-Id": request_id}
+    if error.retry_after_s is not None:
+        headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
+    body = {"error": {"code": error.code, "message": error.message, "request_id": request_id}}
+    return web.json_response(body, status=error.status, headers=headers)
+
+
+@web.middleware
+async def request_context(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Request id (client's X-Request-Id if sane, else a new one), JSON errors, one log line."""
+    offered = request.headers.get("X-Request-Id", "")
+    request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
+    request[REQUEST_ID_KEY] = request_id
+    start = time.monotonic()
+    try:
+        response = await handler(request)
+    except ApiError as error:
+        request.app[METRICS_KEY].errors.labels(error.code).inc()
+        response = error_response(error, request_id)
+    except web.HTTPException as error:
+        if error.status >= 400:
+            api = ApiError(error.reason)
+            api.status, api.code = error.status, error.reason.lower().replace(" ", "_")
+            response = error_response(api, request_id)
+        else:
+            raise
+    except Exception:
+        log.exception("request_id=%s unhandled error", request_id)
+        request.app[METRICS_KEY].errors.labels("internal").inc()
+        api = ApiError("internal error; see the server log for this request id")
+        api.status, api.code = 500, "internal"
+        response = error_response(api, request_id)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    log.info(
+        "request_id=%s %s %s -> %s in %.3f s",
+        request_id,
+        request.method,
+        request.path,
+        response.status,
+        time.monotonic() - start,
+    )
+    return response
+
+
+async def _read_json(request: web.Request, config: FrontendConfig) -> dict[str, Any]:
+    content_type = request.headers.get("Content-Type", "application/json")
+    if "json" not in content_type.lower():
+        raise UnsupportedMediaType(
+            f"send JSON (Content-Type: application/json), not {content_type}"
+        )
+    if request.content_length is not None and request.content_length > config.max_body_bytes:
+        raise BodyTooLarge(
+            f"body has {request.content_length} bytes; the maximum is {config.max_body_bytes}"
+        )
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge as error:
+        raise BodyTooLarge(f"body exceeds the maximum of {config.max_body_bytes} bytes") from error
+    return parse_json_object(body)
+
+
+def _synthesis_handler(
+    route: str, parser: Parser
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        app = request.app
+        config, metrics, active = app[CONFIG_KEY], app[METRICS_KEY], app[ACTIVE_KEY]
+        if active[0] >= config.max_active_requests:
+            metrics.requests.labels(route, "429").inc()
+            raise Overloaded(
+                f"{active[0]} requests are being served (limit {config.max_active_requests}); retry shortly",
+                retry_after_s=1,
+            )
+        active[0] += 1
+        metrics.active.inc()
+        start = time.monotonic()
+        status = "500"
+        try:
+            response = await _synthesize(request, route, parser, start)
+            status = str(response.status)
+            return response
+        except ApiError as error:
+            status = str(error.status)
+            raise
+        finally:
+            active[0] -= 1
+            metrics.active.dec()
+            metrics.requests.labels(route, status).inc()
+
+    return handle
+
+
+async def _synthesize(
+    request: web.Request, route: str, parser: Parser, start: float
+) -> web.StreamResponse:
+    app = request.app
+    config, metrics, service = app[CONFIG_KEY], app[METRICS_KEY], app[SERVICE_KEY]
+    request_id = request[REQUEST_ID_KEY]
+    tts = parser(await _read_json(request, config), config.max_text_chars)
+    chunks = service.chunk(tts.text)
+    metrics.chunks.inc(len(chunks))
+    log.info(
+        "request_id=%s route=%s chars=%d chunks=%d format=%s stream=%s",
+        request_id,
+        route,
+        len(tts.text),
+        len(chunks),
+        tts.audio_format.value,
+        tts.stream,
+    )
+    headers = {
+        "X-Request-Id": request_id,
+        "X-Chunks": str(len(chunks)),
+        "X-Sample-Rate": str(service.sample_rate),
+        "X-Estimated-Audio-Seconds": f"{len(tts.text) * ESTIMATED_SECONDS_PER_CHAR / tts.params.speed:.1f}",
+    }
+    pieces = service.pieces(tts, chunks)
+    try:
+        return await _respond(request, route, tts, headers, pieces, start)
+    finally:
+        await pieces.aclose()  # cancels Triton calls nobody will read (errors, disconnects)
+
+
+async def _respond(
+    request: web.Request,
+    route: str,
+    tts: SynthesisRequest,
+    headers: dict[str, str],
+    pieces: AsyncGenerator[np.ndarray, None],
+    start: float,
+) -> web.StreamResponse:
+    app = request.app
+    metrics, service = app[METRICS_KEY], app[SERVICE_KEY]
+    request_id = request[REQUEST_ID_KEY]
+    first, rest = await first_and_rest(pieces)
+    first_audio_s = time.monotonic() - start
+    metrics.first_audio.labels(route).observe(first_audio_s)
+    if tts.stream:
+        response = web.StreamResponse(
+            headers={**headers, "Content-Type": tts.audio_format.content_type}
+        )
+        response.enable_chunked_encoding()
+        try:
+            samples = await stream_pcm(
+                response, request, tts.audio_format, service.sample_rate, first, rest
+            )
+        except ApiError as error:
+            # Headers are gone: the only honest signal left is an unfinished chunked body.
+            log.error("request_id=%s stream aborted: %s", request_id, error.message)
+            metrics.errors.labels(error.code).inc()
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        except ConnectionResetError:
+            log.info("request_id=%s client disconnected during the stream", request_id)
+            metrics.errors.labels("client_disconnected").inc()
+            return response
+    else:
+        collected = [first] + [piece async for piece in rest]
+        audio = np.concatenate(collected) if len(collected) > 1 else first
+        samples = int(audio.size)
+        body = encode(audio, service.sample_rate, tts.audio_format)
+        headers["X-Audio-Duration"] = f"{samples / service.sample_rate:.3f}"
+        response = web.Response(
+            body=body, headers={**headers, "Content-Type": tts.audio_format.content_type}
+        )
+    total_s = time.monotonic() - start
+    metrics.latency.labels(route).observe(total_s)
+    metrics.audio_seconds.inc(samples / service.sample_rate)
+    log.info(
+        "request_id=%s audio=%.2f s first_audio=%.3f s total=%.3f s",
+        request_id,
+        samples / service.sample_rate,
+        first_audio_s,
+        total_s,
+    )
+    return response
+
+
+async def healthz(request: web.Request) -> web.Response:
+    result = await request.app[HEALTH_KEY].check()
+    body = {
+        "status": "ready" if result.ready else "unavailable",
+        "detail": result.detail,
+        "probe_seconds": round(result.probe_seconds, 3),
+    }
+    if result.ready:
+        return web.json_response(body)
+    return web.json_response(body, status=503, headers={"Retry-After": "5"})
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    body = request.app[METRICS_KEY].render()
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+
+async def limits_handler(request: web.Request) -> web.Response:
+    config = request.app[CONFIG_KEY]
+    return web.json_response(
+        {
+            "max_text_chars": config.max_text_chars,
+            "max_body_bytes": config.max_body_bytes,
+            "speed": list(contract.SPEED_RANGE),
+            "pitch": list(contract.PITCH_RANGE),
+            "energy": list(contract.ENERGY_RANGE),
+            "volume": list(VOLUME_RANGE),
+            "formats": sorted(NATIVE_FORMATS),
+            "openai_response_formats": sorted(OPENAI_FORMATS),
+            "stream_formats": ["pcm", "wav"],
+            "sample_rate": contract.OUTPUT_SAMPLE_RATE,
+            "chunk_max_chars": config.chunk_max_chars,
+        }
+    )
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+def create_app(
+    config: FrontendConfig, synthesizer_factory: SynthesizerFactory | None = None
+) -> web.Application:
+    """Build the app; the synthesizer is created on startup, inside the running loop."""
+    factory = synthesizer_factory or _triton_factory
+    # Room for the JSON envelope; the exact limit is checked in _read_json with a JSON error.
+    app = web.Application(middlewares=[request_context], client_max_size=config.max_body_bytes)
+    app[CONFIG_KEY] = config
+    app[METRICS_KEY] = FrontendMetrics()
+    app[ACTIVE_KEY] = [0]
+
+    async def on_startup(app: web.Application) -> None:
+        synthesizer = factory(config)
+        app[SERVICE_KEY] = TTSService(config, synthesizer)
+        app[HEALTH_KEY] = HealthProbe(
+            synthesizer, config.health_probe_interval_s, config.health_probe_timeout_s
+        )
+
+    async def on_cleanup(app: web.Application) -> None:
+        close = getattr(app[SERVICE_KEY].synthesizer, "close", None)
+        if close is not None:
+            await close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_post("/v1/tts", _synthesis_handler("tts", parse_tts_request))
+    app.router.add_post("/v1/audio/speech", _synthesis_handler("openai", parse_openai_request))
+    app.router.add_get("/v1/limits", limits_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/", index)
+    app.router.add_static("/static", STATIC_DIR)
+    return app

@@ -1,0 +1,91 @@
+"""Join chunk audio in order: trim each chunk's own edge silence, insert pauses that follow the
+punctuation, and fade the edges so joins have no clicks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from frontend.chunking import Pause
+
+
+@dataclass(frozen=True)
+class PausePlan:
+    """Silence after each boundary type, in ms at speed 1.0 (divided by the speed)."""
+
+    none_ms: float = 0.0
+    short_ms: float = 120.0
+    clause_ms: float = 220.0
+    sentence_ms: float = 450.0
+    paragraph_ms: float = 700.0
+    fade_ms: float = 8.0
+    # Edge silence below this amplitude is trimmed, keeping `keep_ms` of it.
+    trim_threshold: float = 0.01
+    keep_ms: float = 30.0
+
+    def pause_ms(self, pause: Pause) -> float:
+        return {
+            Pause.NONE: self.none_ms,
+            Pause.SHORT: self.short_ms,
+            Pause.CLAUSE: self.clause_ms,
+            Pause.SENTENCE: self.sentence_ms,
+            Pause.PARAGRAPH: self.paragraph_ms,
+        }[pause]
+
+    def pause_samples(self, pause: Pause, sample_rate: int, speed: float = 1.0) -> int:
+        return round(self.pause_ms(pause) / 1000.0 / speed * sample_rate)
+
+
+def trim_edges(audio: np.ndarray, threshold: float, keep: int) -> np.ndarray:
+    """Drop leading/trailing samples quieter than `threshold`, keeping `keep` of them."""
+    loud = np.flatnonzero(np.abs(audio) >= threshold)
+    if loud.size == 0:
+        return audio[:0]
+    start = max(int(loud[0]) - keep, 0)
+    stop = min(int(loud[-1]) + 1 + keep, audio.size)
+    return audio[start:stop]
+
+
+def apply_fades(audio: np.ndarray, fade: int) -> np.ndarray:
+    """Raised-cosine fade in and out over `fade` samples each; edge samples become 0."""
+    out = np.array(audio, dtype=np.float32, copy=True)
+    n = min(fade, out.size // 2)
+    if n > 0:
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float64))).astype(np.float32)
+        out[:n] *= ramp
+        out[-n:] *= ramp[::-1]
+    return out
+
+
+@dataclass
+class Assembler:
+    """Turns (chunk audio, pause after it) pairs into output float audio, piece by piece,
+    so that streaming and whole-file responses produce the same samples."""
+
+    sample_rate: int
+    speed: float = 1.0
+    plan: PausePlan = PausePlan()
+
+    def piece(self, audio: np.ndarray, pause_after: Pause, is_last: bool) -> np.ndarray:
+        """The chunk's prepared audio followed by its pause (none after the last chunk)."""
+        keep = round(self.plan.keep_ms / 1000.0 * self.sample_rate)
+        fade = round(self.plan.fade_ms / 1000.0 * self.sample_rate)
+        body = apply_fades(
+            trim_edges(np.asarray(audio, np.float32), self.plan.trim_threshold, keep), fade
+        )
+        gap = 0 if is_last else self.plan.pause_samples(pause_after, self.sample_rate, self.speed)
+        if gap == 0:
+            return body
+        return np.concatenate([body, np.zeros(gap, np.float32)])
+
+
+def apply_volume(audio: np.ndarray, volume: float) -> np.ndarray:
+    """Gain on the float audio, clipped to [-1, 1]."""
+    return np.clip(np.asarray(audio, np.float32) * np.float32(volume), -1.0, 1.0)
+
+
+def to_pcm16(audio: np.ndarray) -> bytes:
+    """Float [-1, 1] -> 16-bit little-endian PCM."""
+    scaled = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    return scaled.tobytes()

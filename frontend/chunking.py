@@ -1,0 +1,271 @@
+"""Split long text into short chunks that Triton can batch, keeping the pause type of each boundary.
+
+Order of preference for a boundary: sentence punctuation (and paragraph breaks), then clause
+punctuation, then word boundaries (spaces and jieba words).  Numbers, dates, times, English
+words, URLs and e-mail addresses are atoms: a boundary never falls inside them.  Only an
+atom longer than the hard limit (what one Triton request accepts) is cut, as a last resort.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mandarin_tts import contract
+
+# A chunk must stay below what one Triton request accepts: TEXT_MAX_CHARS code points, and
+# its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character).
+HARD_MAX_CHARS: int = min(contract.TEXT_MAX_CHARS - 1, contract.AC_MAX_SYMBOLS // 3)
+DEFAULT_MAX_CHARS = 50
+
+
+class Pause(enum.IntEnum):
+    """What kind of boundary follows a chunk; assembly maps it to a silence length."""
+
+    NONE = 0  # cut at a word boundary inside a clause
+    SHORT = 1  # enumeration comma 、
+    CLAUSE = 2  # ，,：:；; and dashes
+    SENTENCE = 3  # 。！？.!?…
+    PARAGRAPH = 4  # blank line / line break
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    pause_after: Pause
+
+
+SENTENCE_PUNCT = frozenset("。！？!?…．.")
+CLAUSE_PUNCT = frozenset("，,：:；;—～~")
+SHORT_PUNCT = frozenset("、")
+# Closing quotes/brackets stay with the sentence they close.
+CLOSERS = frozenset("”’」』）)】》〉\"'")
+
+_ATOM_PATTERNS = [
+    r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9/#=_\-~%&]",  # URL
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",  # e-mail
+    r"\d{1,4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?|\d{1,2}月\d{1,2}[日号]",  # Chinese date
+    r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:['’\-.][A-Za-z0-9]*[A-Za-z0-9])*",  # English word, COVID-19
+    r"\d+(?:[.,:/\-]\d+)*(?:%|‰)?",  # numbers, 1,000, 3.14, 2023-05-01, 12:30, 50%
+]
+_TOKEN_RE = re.compile(
+    "|".join(f"(?P<atom{i}>{p})" for i, p in enumerate(_ATOM_PATTERNS))
+    + r"|(?P<newline>\n+)|(?P<space>[ \t\u3000]+)|(?P<cjk>[\u3400-\u9fff\uf900-\ufaff]+)|(?P<other>.)",
+    re.DOTALL,
+)
+
+
+class _Kind(enum.Enum):
+    ATOM = "atom"  # protected span, never split (unless over the hard limit)
+    CJK = "cjk"  # run of Chinese characters, split into jieba words at the last level
+    SPACE = "space"
+    NEWLINE = "newline"
+    PUNCT = "punct"
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    kind: _Kind
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        group = match.lastgroup or "other"
+        if group.startswith("atom"):
+            kind = _Kind.ATOM
+        elif group == "cjk":
+            kind = _Kind.CJK
+        elif group == "space":
+            kind = _Kind.SPACE
+        elif group == "newline":
+            kind = _Kind.NEWLINE
+        else:
+            kind = _Kind.PUNCT
+        tokens.append(_Token(match.group(), kind))
+    return tokens
+
+
+def _is_speakable(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _text_of(tokens: Iterable[_Token]) -> str:
+    return "".join(t.text for t in tokens)
+
+
+def _split_after(
+    tokens: list[_Token], boundary: Callable[[_Token], Pause | None], last_pause: Pause
+) -> list[tuple[list[_Token], Pause]]:
+    """Cut after every token that `boundary` maps to a pause (closing quotes stay attached);
+    the final unit, if it has no boundary of its own, gets `last_pause`."""
+    units: list[tuple[list[_Token], Pause]] = []
+    current: list[_Token] = []
+    pending: Pause | None = None
+    for token in tokens:
+        if pending is not None and not (token.kind is _Kind.PUNCT and token.text in CLOSERS):
+            # Repeated marks (。。, ？！, ……) extend the boundary instead of starting a unit.
+            extra = boundary(token) if token.kind in (_Kind.PUNCT, _Kind.NEWLINE) else None
+            if extra is not None:
+                current.append(token)
+                pending = max(pending, extra)
+                continue
+            units.append((current, pending))
+            current, pending = [], None
+        current.append(token)
+        found = boundary(token)
+        if found is not None:
+            pending = found if pending is None else max(pending, found)
+    if current:
+        units.append((current, pending if pending is not None else last_pause))
+    return units
+
+
+def _sentence_boundary(token: _Token) -> Pause | None:
+    if token.kind is _Kind.NEWLINE:
+        return Pause.PARAGRAPH
+    if token.kind is _Kind.PUNCT and token.text in SENTENCE_PUNCT:
+        return Pause.SENTENCE
+    return None
+
+
+def _clause_boundary(token: _Token) -> Pause | None:
+    if token.kind is _Kind.PUNCT and token.text in CLAUSE_PUNCT:
+        return Pause.CLAUSE
+    if token.kind is _Kind.PUNCT and token.text in SHORT_PUNCT:
+        return Pause.SHORT
+    return None
+
+
+@lru_cache(maxsize=1)
+def _jieba_cut() -> Callable[[str], list[str]]:
+    try:
+        import jieba
+
+        jieba.setLogLevel(60)  # silence the dictionary-loading banner
+        return jieba.lcut
+    except ImportError:  # pragma: no cover - jieba is a declared dependency
+        return list
+
+
+def _words(tokens: list[_Token]) -> list[_Token]:
+    """Word-level tokens: Chinese runs cut with jieba, everything else unchanged."""
+    out: list[_Token] = []
+    for token in tokens:
+        if token.kind is _Kind.CJK and len(token.text) > 1:
+            out.extend(_Token(w, _Kind.CJK) for w in _jieba_cut()(token.text))
+        else:
+            out.append(token)
+    return out
+
+
+def _hard_cut(token: _Token, limit: int) -> list[_Token]:
+    return [_Token(token.text[i : i + limit], token.kind) for i in range(0, len(token.text), limit)]
+
+
+_LINE_BREAK_RE = re.compile(r"(.)?[ \t\u3000]*\n\s*(.)?", re.DOTALL)
+
+
+def _join_lines(match: re.Match[str]) -> str:
+    """A line break inside a chunk becomes a space between Western words, else nothing."""
+    before, after = match.group(1) or "", match.group(2) or ""
+    western = before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
+    return before + (" " if western else "") + after
+
+
+class _Packer:
+    """Greedy packing of units into chunks no longer than the current limit."""
+
+    def __init__(self, max_chars: int, first_max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.first_max_chars = first_max_chars
+        self.chunks: list[Chunk] = []
+
+    @property
+    def limit(self) -> int:
+        return self.first_max_chars if not self.chunks else self.max_chars
+
+    def emit(self, tokens: list[_Token], pause: Pause) -> None:
+        text = _LINE_BREAK_RE.sub(_join_lines, _text_of(tokens).strip())
+        if not text:
+            return
+        if not _is_speakable(text):
+            # Punctuation-only leftovers ride on the previous chunk (or vanish at the start).
+            # (Trailing punctuation may overrun the soft limit, never the hard one.)
+            if self.chunks:
+                last = self.chunks[-1]
+                merged = (last.text + text)[: max(HARD_MAX_CHARS, len(last.text))]
+                self.chunks[-1] = Chunk(merged, max(last.pause_after, pause))
+            return
+        self.chunks.append(Chunk(text, pause))
+
+    def add_sentence(self, tokens: list[_Token], pause: Pause) -> None:
+        if len(_text_of(tokens).strip()) <= self.limit:
+            self.emit(tokens, pause)
+            return
+        current: list[_Token] = []
+        current_pause = Pause.NONE
+        for clause, clause_pause in _split_after(tokens, _clause_boundary, pause):
+            if len(_text_of(current + clause).strip()) <= self.limit:
+                current, current_pause = current + clause, clause_pause
+                continue
+            self.emit(current, current_pause)
+            current, current_pause = [], Pause.NONE
+            if len(_text_of(clause).strip()) <= self.limit:
+                current, current_pause = clause, clause_pause
+            else:
+                current, current_pause = self._add_words(clause, clause_pause)
+        self.emit(current, current_pause)
+
+    def _add_words(self, tokens: list[_Token], pause: Pause) -> tuple[list[_Token], Pause]:
+        """Pack word tokens; returns the unfinished tail so the caller can extend it."""
+        current: list[_Token] = []
+        for word in _words(tokens):
+            if len(_text_of(current + [word]).strip()) <= self.limit:
+                current.append(word)
+                continue
+            if word.kind is _Kind.PUNCT and current:
+                # Punctuation never starts a chunk: it moves over with the word before it
+                # (a lone over-long atom keeps it, the only case a chunk may exceed the limit).
+                cut = len(current) - 1
+                while cut > 0 and current[cut].kind in (_Kind.PUNCT, _Kind.SPACE):
+                    cut -= 1
+                if cut > 0:
+                    self.emit(current[:cut], Pause.NONE)
+                    current = current[cut:]
+                current.append(word)
+                continue
+            self.emit(current, Pause.NONE)
+            current = []
+            if len(word.text) <= self.limit:
+                current = [word]
+            elif len(word.text) <= HARD_MAX_CHARS:
+                current = [word]  # an atom longer than the soft limit stays whole
+            else:
+                pieces = _hard_cut(word, HARD_MAX_CHARS)
+                for piece in pieces[:-1]:
+                    self.emit([piece], Pause.NONE)
+                current = [pieces[-1]]
+        return current, pause
+
+
+def split_text(
+    text: str, max_chars: int = DEFAULT_MAX_CHARS, first_max_chars: int | None = None
+) -> list[Chunk]:
+    """Split `text` into chunks of at most `max_chars` characters (the first at most
+    `first_max_chars`, to shorten time to first audio).  Returns [] when nothing is speakable.
+    """
+    if not 1 <= max_chars <= HARD_MAX_CHARS:
+        raise ValueError(f"max_chars must be in 1..{HARD_MAX_CHARS}, got {max_chars}")
+    first = max_chars if first_max_chars is None else min(first_max_chars, max_chars)
+    if first < 1:
+        raise ValueError("first_max_chars must be >= 1")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    packer = _Packer(max_chars, first)
+    for sentence, pause in _split_after(_tokenize(text), _sentence_boundary, Pause.SENTENCE):
+        packer.add_sentence(sentence, pause)
+    return packer.chunks

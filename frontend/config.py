@@ -1,0 +1,32 @@
+"""Service configuration: one dataclass, filled from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from frontend.chunking import DEFAULT_MAX_CHARS
+from mandarin_tts import contract
+
+
+@dataclass(frozen=True)
+class FrontendConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    triton_grpc: str = "127.0.0.1:8001"
+    model_name: str = contract.MODEL_ENSEMBLE
+    # Limits (documented in docs/frontend.md).
+    max_text_chars: int = 20_000
+    max_body_bytes: int = 256 * 1024
+    # Chunking: soft maximum per chunk; a shorter first chunk reaches the listener sooner.
+    chunk_max_chars: int = DEFAULT_MAX_CHARS
+    first_chunk_max_chars: int = DEFAULT_MAX_CHARS
+    # Concurrency: Triton calls in flight per request and across all requests.
+    per_request_concurrency: int = 8
+    global_concurrency: int = 32
+    # Admission: requests being served at once; more are refused with 429.
+    max_active_requests: int = 16
+    # Per Triton call deadline (an ensemble has no queue timeout of its own on 2.51).
+    triton_timeout_s: float = 60.0
+    # /healthz runs a real inference at most this often.
+    health_probe_interval_s: float = 5.0
+    health_probe_timeout_s: float = 10.0

@@ -1,0 +1,62 @@
+"""Errors the service reports to clients as JSON, each with a status code and a stable code."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error answered as {"error": {"code", "message", "request_id"}} with `status`."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after_s = retry_after_s
+
+
+class InvalidParameter(ApiError):
+    status = 400
+    code = "invalid_parameter"
+
+
+class InvalidJson(ApiError):
+    status = 400
+    code = "invalid_json"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TextTooLong(ApiError):
+    status = 413
+    code = "text_too_long"
+
+
+class BodyTooLarge(ApiError):
+    status = 413
+    code = "body_too_large"
+
+
+class TextRejected(ApiError):
+    """Triton's text model refused a chunk (gRPC INVALID_ARGUMENT)."""
+
+    status = 400
+    code = "text_rejected"
+
+
+class Overloaded(ApiError):
+    status = 429
+    code = "overloaded"
+
+
+class TritonUnavailable(ApiError):
+    status = 503
+    code = "backend_unavailable"
+
+
+class TritonTimeout(ApiError):
+    status = 503
+    code = "backend_timeout"

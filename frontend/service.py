@@ -1,0 +1,58 @@
+"""One synthesis request from text to ordered, assembled float audio pieces."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+
+import numpy as np
+
+from frontend.assembly import Assembler, PausePlan, apply_volume
+from frontend.chunking import Chunk, split_text
+from frontend.config import FrontendConfig
+from frontend.errors import InvalidParameter
+from frontend.synthesis import ChunkSynthesizer, synthesize_in_order
+from frontend.validation import SynthesisRequest
+
+
+class TTSService:
+    def __init__(
+        self, config: FrontendConfig, synthesizer: ChunkSynthesizer, plan: PausePlan | None = None
+    ) -> None:
+        self.config = config
+        self.synthesizer = synthesizer
+        self.plan = plan or PausePlan()
+        self.global_limit = asyncio.Semaphore(config.global_concurrency)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.synthesizer.sample_rate
+
+    def chunk(self, text: str) -> list[Chunk]:
+        chunks = split_text(text, self.config.chunk_max_chars, self.config.first_chunk_max_chars)
+        if not chunks:
+            raise InvalidParameter(
+                "the text has nothing to speak (no letters, digits or characters)"
+            )
+        return chunks
+
+    async def pieces(
+        self, request: SynthesisRequest, chunks: Sequence[Chunk]
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """Assembled audio, one piece per chunk (its audio then its pause), in order."""
+        assembler = Assembler(self.sample_rate, request.params.speed, self.plan)
+        ordered = synthesize_in_order(
+            chunks,
+            self.synthesizer,
+            request.params,
+            window=self.config.per_request_concurrency,
+            global_limit=self.global_limit,
+        )
+        index = 0
+        try:
+            async for chunk, audio in ordered:
+                index += 1
+                piece = assembler.piece(audio, chunk.pause_after, is_last=index == len(chunks))
+                yield apply_volume(piece, request.volume)
+        finally:
+            await ordered.aclose()

@@ -1,0 +1,74 @@
+"""Fan-out of one request's chunks to a chunk synthesizer with bounded concurrency, results
+delivered in order as soon as each is ready."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from frontend.chunking import Chunk
+
+
+@dataclass(frozen=True)
+class VoiceParams:
+    speed: float = 1.0
+    pitch: float = 1.0
+    energy: float = 1.0
+
+
+class ChunkSynthesizer(Protocol):
+    """Text of one chunk -> float32 audio at `sample_rate` (raises frontend.errors.ApiError)."""
+
+    sample_rate: int
+
+    async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray: ...
+
+
+async def synthesize_in_order(
+    chunks: Sequence[Chunk],
+    synthesizer: ChunkSynthesizer,
+    params: VoiceParams,
+    *,
+    window: int,
+    global_limit: asyncio.Semaphore,
+) -> AsyncGenerator[tuple[Chunk, np.ndarray], None]:
+    """Yield (chunk, audio) in text order.
+
+    At most `window` chunks of this request are started but not yet consumed, which bounds
+    both its share of Triton and the audio it buffers for a slow reader; `global_limit`
+    bounds Triton calls across all requests.  Unconsumed work is cancelled on exit.
+    """
+    if window < 1:
+        raise ValueError("window must be >= 1")
+
+    async def one(chunk: Chunk) -> np.ndarray:
+        async with global_limit:
+            return await synthesizer.synthesize(chunk.text, params)
+
+    pending: deque[tuple[Chunk, asyncio.Task[np.ndarray]]] = deque()
+    upcoming = iter(chunks)
+
+    def refill() -> None:
+        while len(pending) < window:
+            chunk = next(upcoming, None)
+            if chunk is None:
+                return
+            pending.append((chunk, asyncio.ensure_future(one(chunk))))
+
+    try:
+        refill()
+        while pending:
+            chunk, task = pending.popleft()
+            audio = await task
+            refill()  # keep the window full before handing this result out
+            yield chunk, audio
+    finally:
+        for _, task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*(t for _, t in pending), return_exceptions=True)

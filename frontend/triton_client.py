@@ -1,0 +1,87 @@
+"""The Triton `tts` ensemble over tritonclient's asyncio gRPC client, errors mapped to ApiError."""
+
+from __future__ import annotations
+
+import numpy as np
+import tritonclient.grpc.aio as grpcclient
+from tritonclient.utils import InferenceServerException
+
+from frontend.errors import ApiError, TextRejected, TritonTimeout, TritonUnavailable
+from frontend.synthesis import VoiceParams
+from mandarin_tts import contract
+
+RETRY_AFTER_S = 5.0
+
+
+def _input(name: str, array: np.ndarray, datatype: str) -> grpcclient.InferInput:
+    tensor = grpcclient.InferInput(name, list(array.shape), datatype)
+    tensor.set_data_from_numpy(array)
+    return tensor
+
+
+def map_triton_error(error: InferenceServerException) -> ApiError:
+    status = str(error.status() or "")
+    message = error.message() or str(error)
+    if status.endswith("INVALID_ARGUMENT"):
+        return TextRejected(f"the text model rejected a chunk: {message}")
+    if status.endswith("DEADLINE_EXCEEDED"):
+        return TritonTimeout(
+            "the inference server did not answer in time; retry later", retry_after_s=RETRY_AFTER_S
+        )
+    return TritonUnavailable(
+        f"the inference server is unavailable ({status or 'error'}: {message}); retry later",
+        retry_after_s=RETRY_AFTER_S,
+    )
+
+
+class TritonSynthesizer:
+    """One shared gRPC channel; create it inside the running event loop."""
+
+    sample_rate = contract.OUTPUT_SAMPLE_RATE
+
+    def __init__(
+        self, url: str, model_name: str = contract.MODEL_ENSEMBLE, timeout_s: float = 60.0
+    ):
+        self.url = url
+        self.model_name = model_name
+        self.timeout_s = timeout_s
+        self._client = grpcclient.InferenceServerClient(url)
+        self._outputs = [
+            grpcclient.InferRequestedOutput(contract.TTS_OUT_AUDIO),
+            grpcclient.InferRequestedOutput(contract.TTS_OUT_SAMPLE_RATE),
+        ]
+
+    async def synthesize(
+        self, text: str, params: VoiceParams, timeout_s: float | None = None
+    ) -> np.ndarray:
+        inputs = [
+            _input(
+                contract.TTS_IN_TEXT, np.array([[text.encode("utf-8")]], dtype=np.object_), "BYTES"
+            ),
+            _input(contract.TTS_IN_SPEED, np.array([[params.speed]], np.float32), "FP32"),
+            _input(contract.TTS_IN_PITCH, np.array([[params.pitch]], np.float32), "FP32"),
+            _input(contract.TTS_IN_ENERGY, np.array([[params.energy]], np.float32), "FP32"),
+        ]
+        try:
+            result = await self._client.infer(
+                self.model_name,
+                inputs,
+                outputs=self._outputs,
+                client_timeout=timeout_s or self.timeout_s,
+            )
+        except InferenceServerException as error:
+            raise map_triton_error(error) from error
+        audio = result.as_numpy(contract.TTS_OUT_AUDIO)
+        rate = result.as_numpy(contract.TTS_OUT_SAMPLE_RATE)
+        if audio is None:
+            raise TritonUnavailable(
+                "the inference server returned no audio", retry_after_s=RETRY_AFTER_S
+            )
+        if rate is not None and int(np.ravel(rate)[0]) != self.sample_rate:
+            raise TritonUnavailable(
+                f"unexpected sample rate {int(np.ravel(rate)[0])} from the server"
+            )
+        return np.ravel(audio).astype(np.float32, copy=False)
+
+    async def close(self) -> None:
+        await self._client.close()

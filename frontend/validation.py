@@ -1,0 +1,116 @@
+"""Request parsing and limits for /v1/tts and the OpenAI-compatible /v1/audio/speech."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from frontend.encoding import AudioFormat
+from frontend.errors import InvalidJson, InvalidParameter, TextTooLong
+from frontend.synthesis import VoiceParams
+from mandarin_tts import contract
+
+VOLUME_RANGE = (0.0, 2.0)
+NATIVE_FORMATS = {"wav": AudioFormat.WAV, "flac": AudioFormat.FLAC, "ogg": AudioFormat.OGG}
+# OpenAI `response_format` names; mp3 and aac are not produced by this service.
+OPENAI_FORMATS = {
+    "wav": AudioFormat.WAV,
+    "flac": AudioFormat.FLAC,
+    "opus": AudioFormat.OPUS,
+    "pcm": AudioFormat.PCM,
+}
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    text: str
+    params: VoiceParams
+    volume: float
+    audio_format: AudioFormat
+    stream: bool
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidJson(f"request body is not valid UTF-8 JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise InvalidJson("request body must be a JSON object")
+    return data
+
+
+def _number(data: dict[str, Any], name: str, default: float, bounds: tuple[float, float]) -> float:
+    value = data.get(name, default)
+    if value is None:
+        value = default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidParameter(f"'{name}' must be a number in [{bounds[0]}, {bounds[1]}]")
+    if not bounds[0] <= value <= bounds[1]:
+        raise InvalidParameter(f"'{name}' is {value}, outside its range [{bounds[0]}, {bounds[1]}]")
+    return float(value)
+
+
+def _text(data: dict[str, Any], name: str, max_chars: int) -> str:
+    text = data.get(name)
+    if not isinstance(text, str):
+        raise InvalidParameter(f"'{name}' is required and must be a string")
+    if not text.strip():
+        raise InvalidParameter(f"'{name}' is empty")
+    if len(text) > max_chars:
+        raise TextTooLong(f"'{name}' has {len(text)} characters; the maximum is {max_chars}")
+    return text
+
+
+def _format(value: Any, table: dict[str, AudioFormat], name: str, default: str) -> AudioFormat:
+    value = default if value is None else value
+    if not isinstance(value, str) or value.lower() not in table:
+        raise InvalidParameter(
+            f"'{name}' {value!r} is not supported; supported: {', '.join(sorted(table))}"
+        )
+    return table[value.lower()]
+
+
+def _stream(data: dict[str, Any]) -> bool:
+    stream = data.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidParameter("'stream' must be true or false")
+    return stream
+
+
+def _check_streamable(fmt: AudioFormat, stream: bool) -> None:
+    if stream and not fmt.streamable:
+        raise InvalidParameter(
+            f"streaming supports wav and pcm, not {fmt.value}; set stream to false for {fmt.value}"
+        )
+
+
+def parse_tts_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
+    """POST /v1/tts: {text, speed, pitch, energy, volume, format, stream}."""
+    text = _text(data, "text", max_chars)
+    params = VoiceParams(
+        speed=_number(data, "speed", 1.0, contract.SPEED_RANGE),
+        pitch=_number(data, "pitch", 1.0, contract.PITCH_RANGE),
+        energy=_number(data, "energy", 1.0, contract.ENERGY_RANGE),
+    )
+    volume = _number(data, "volume", 1.0, VOLUME_RANGE)
+    fmt = _format(data.get("format"), NATIVE_FORMATS, "format", "wav")
+    stream = _stream(data)
+    _check_streamable(fmt, stream)
+    return SynthesisRequest(text, params, volume, fmt, stream)
+
+
+def parse_openai_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
+    """POST /v1/audio/speech: {model, input, voice, response_format, speed}.  `model` and `voice`
+    are accepted and ignored (one voice); a missing response_format means wav."""
+    text = _text(data, "input", max_chars)
+    for name in ("model", "voice"):
+        if name in data and not isinstance(data[name], str):
+            raise InvalidParameter(f"'{name}' must be a string")
+    params = VoiceParams(speed=_number(data, "speed", 1.0, contract.SPEED_RANGE))
+    fmt = _format(data.get("response_format"), OPENAI_FORMATS, "response_format", "wav")
+    stream = _stream(data)
+    _check_streamable(fmt, stream)
+    return SynthesisRequest(text, params, 1.0, fmt, stream)

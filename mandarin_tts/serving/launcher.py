@@ -1,0 +1,209 @@
+"""`make serve`: build the models if absent, render the tier, start tritonserver on
+localhost, probe it end to end, start the HTTP frontend beside it, run until Ctrl-C.
+
+    python -m mandarin_tts.serving.launcher [--tier cpu-2] [--http-port 8000] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR, PROJECT_ROOT, VOCODER_ONNX
+from mandarin_tts.serving.probe import PROBE_TEXT, ProbeError, probe
+from mandarin_tts.serving.render import load_repository, render, repository_for, validate
+from mandarin_tts.serving.server import ADMIN_HEADER, ServerError, ServerOptions, TritonProcess
+from mandarin_tts.serving.tiers import default_tier, get_tier, load_tiers
+from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
+
+# A pre-rendered repository to serve as is (the container image renders at build time).
+REPOSITORY_ENV = "MANDARIN_TTS_MODEL_REPOSITORY"
+
+
+def run_dir() -> Path:
+    """Logs and the admin key; a temp dir where the cache is read-only (containers)."""
+    for candidate in (CACHE_DIR / "serving", Path(tempfile.gettempdir()) / "mandarin-tts"):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+            if os.access(candidate, os.W_OK):
+                return candidate
+        except OSError:
+            continue
+    raise SystemExit("no writable directory for logs")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--tier", help="hardware tier from tiers.toml (default: picked from this machine)"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (keep it local: see docs)")
+    p.add_argument("--http-port", type=int, default=8000)
+    p.add_argument("--grpc-port", type=int, default=8001)
+    p.add_argument("--metrics-port", type=int, default=8002)
+    p.add_argument("--frontend-port", type=int, default=8080)
+    p.add_argument("--no-frontend", action="store_true", help="start Triton only")
+    p.add_argument("--models-dir", type=Path, help="directory with acoustic.onnx/vocoder.onnx")
+    p.add_argument("--no-build", action="store_true", help="fail instead of building models")
+    p.add_argument("--probe-interval", type=float, default=60.0, help="seconds; 0 disables")
+    p.add_argument("--check", action="store_true", help="start, probe, shut down (smoke test)")
+    return p.parse_args(argv)
+
+
+def ensure_models(models_dir: Path | None, allow_build: bool) -> None:
+    if models_dir is not None:
+        missing = [n for n in ("acoustic.onnx", "vocoder.onnx") if not (models_dir / n).exists()]
+        if missing:
+            raise SystemExit(f"{models_dir} lacks {', '.join(missing)}")
+        return
+    if ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists():
+        return
+    if not allow_build:
+        raise SystemExit("models are missing: run `make models`")
+    from mandarin_tts.build.__main__ import build
+
+    build()
+
+
+def start_frontend(
+    args: argparse.Namespace, server: TritonProcess, logs: Path
+) -> subprocess.Popen | None:
+    if args.no_frontend or importlib.util.find_spec("frontend.__main__") is None:
+        return None
+    cmd = [
+        sys.executable,
+        "-m",
+        "frontend",
+        "--host",
+        args.host,
+        "--port",
+        str(args.frontend_port),
+        "--triton-grpc",
+        server.grpc_url,
+    ]
+    log = (logs / "frontend.log").open("wb")
+    proc = subprocess.Popen(
+        cmd, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    log.close()
+    return proc
+
+
+def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def watch(
+    server: TritonProcess, frontend: subprocess.Popen | None, interval: float, logs: Path
+) -> int:
+    """Block until Ctrl-C or a failure; probe end to end every `interval` seconds.
+
+    The probe varies SPEED slightly so the response cache cannot answer it.
+    """
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    next_probe = time.monotonic() + interval
+    while not stop.wait(1.0):
+        if server.proc is not None and server.proc.poll() is not None:
+            print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
+            return 1
+        if frontend is not None and frontend.poll() is not None:
+            print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
+            frontend = None
+        if interval > 0 and time.monotonic() >= next_probe:
+            next_probe = time.monotonic() + interval
+            try:
+                probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
+            except Exception as exc:  # noqa: BLE001 - report and stop: a supervisor restarts us
+                print(f"end-to-end probe failed, shutting down: {exc}")
+                return 1
+    print("\nshutting down (Ctrl-C)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    ensure_models(args.models_dir, allow_build=not args.no_build)
+    if args.models_dir is not None:
+        os.environ[MODELS_DIR_ENV] = str(args.models_dir.resolve())
+    tiers = load_tiers()
+    tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
+    if os.environ.get(REPOSITORY_ENV):
+        repository = Path(os.environ[REPOSITORY_ENV])
+        validate(load_repository(repository))
+    else:
+        repository = render(tier, repository_for(tier))
+    print(f"tier {tier.name}: {tier.description}\nrepository {repository}")
+
+    logs = run_dir()
+    admin_key = secrets.token_hex(16)
+    key_file = logs / "admin_key"
+    key_file.write_text(admin_key)
+    key_file.chmod(0o600)
+    server = TritonProcess(
+        ServerOptions(
+            repository=repository,
+            host=args.host,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            metrics_port=args.metrics_port,
+            cache_bytes=tier.cache_mb * 1024 * 1024,
+            admin_key=admin_key,
+        ),
+        log_path=logs / "tritonserver.log",
+        work_dir=logs / "tritonserver",
+    )
+    frontend = None
+    code = 1
+    try:
+        server.start()
+        print(f"starting tritonserver (log: {server.log_path}) ...")
+        server.wait_ready()
+        started = time.monotonic()
+        result = probe(server.http_url)
+        print(
+            f"probe ok: {result.seconds:.2f} s of audio at {result.sample_rate} Hz "
+            f"in {time.monotonic() - started:.2f} s"
+        )
+        frontend = start_frontend(args, server, logs)
+        print(
+            f"Triton is up: http://{server.http_url}  grpc {server.grpc_url}  "
+            f"metrics http://{server.metrics_url}/metrics\n"
+            f"  admin APIs need header '{ADMIN_HEADER}: <{key_file}>'"
+        )
+        if frontend is not None:
+            print(f"frontend: http://{args.host}:{args.frontend_port}")
+        print("Ctrl-C to stop.")
+        code = 0 if args.check else watch(server, frontend, args.probe_interval, logs)
+    except (ServerError, ProbeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(server.log_tail(), file=sys.stderr)
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        stop_process(frontend)
+        server.stop()
+        print("stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

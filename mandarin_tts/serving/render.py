@@ -1,0 +1,339 @@
+"""Render a complete Triton model repository for one hardware tier.
+
+Configs are built as `tritonclient.grpc.model_config_pb2.ModelConfig` messages (Triton's
+own schema), checked (queue policies, batch sizes, the ensemble's tensor wiring) and
+written as text protobuf. `python -m mandarin_tts.serving.render --tier cpu-2 --out DIR`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2 as mc
+
+from mandarin_tts import contract as c
+from mandarin_tts.paths import CACHE_DIR, PROJECT_ROOT
+from mandarin_tts.serving.steps import TF_OUT_DEBUG, VOC_OUT_SAMPLE_RATE
+from mandarin_tts.serving.tiers import ModelTier, Tier, default_tier, get_tier, load_tiers
+
+COMMITTED_TIER = "cpu-2"  # model_repository/ in git is this tier's render
+COMMITTED_REPOSITORY = PROJECT_ROOT / "model_repository"
+MODEL_PY = Path(__file__).with_name("triton_models") / "model.py"
+ONNX_FILES = {c.MODEL_ACOUSTIC: "acoustic.onnx", c.MODEL_VOCODER: "vocoder.onnx"}
+DT = mc.DataType
+
+
+class RenderError(ValueError):
+    """A rendered configuration violates the schema or the ensemble wiring."""
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    data_type: int
+    dims: tuple[int, ...]
+    optional: bool = False
+    ragged: bool = False
+
+    def input(self) -> mc.ModelInput:
+        return mc.ModelInput(
+            name=self.name,
+            data_type=self.data_type,
+            dims=list(self.dims),
+            optional=self.optional,
+            allow_ragged_batch=self.ragged,
+        )
+
+    def output(self) -> mc.ModelOutput:
+        return mc.ModelOutput(name=self.name, data_type=self.data_type, dims=list(self.dims))
+
+
+def _scale_tensors(names: Iterable[str]) -> list[TensorSpec]:
+    return [TensorSpec(n, DT.TYPE_FP32, (1,), optional=True) for n in names]
+
+
+SCALE_IN = (c.TTS_IN_SPEED, c.TTS_IN_PITCH, c.TTS_IN_ENERGY)
+SCALE_AC = (c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY)
+
+# Per-request tensors (Triton adds the batch axis in front of `dims`).
+STEP_IO: dict[str, tuple[list[TensorSpec], list[TensorSpec]]] = {
+    c.MODEL_TEXT_FRONTEND: (
+        [TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)), *_scale_tensors(SCALE_IN)],
+        [
+            TensorSpec(c.AC_IN_IDS, DT.TYPE_INT64, (-1,)),
+            *(TensorSpec(n, DT.TYPE_FP32, (1,)) for n in SCALE_AC),
+            TensorSpec(TF_OUT_DEBUG, DT.TYPE_STRING, (2,)),
+        ],
+    ),
+    c.MODEL_ACOUSTIC: (
+        [TensorSpec(c.AC_IN_IDS, DT.TYPE_INT64, (-1,), ragged=True), *_scale_tensors(SCALE_AC)],
+        [TensorSpec(c.AC_OUT_MEL, DT.TYPE_FP32, (-1, c.N_MELS))],
+    ),
+    c.MODEL_VOCODER: (
+        [TensorSpec(c.VOC_IN_MEL, DT.TYPE_FP32, (-1, c.N_MELS), ragged=True)],
+        [
+            TensorSpec(c.VOC_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
+            TensorSpec(VOC_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
+        ],
+    ),
+}
+
+ENSEMBLE_IO = (
+    [TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)), *_scale_tensors(SCALE_IN)],
+    [
+        TensorSpec(c.TTS_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
+        TensorSpec(c.TTS_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
+    ],
+)
+
+# (model, {step input: ensemble tensor}, {step output: ensemble tensor}); internal tensors
+# are prefixed so they cannot collide with the public ones.
+ENSEMBLE_STEPS = (
+    (
+        c.MODEL_TEXT_FRONTEND,
+        {n: n for n in (c.TTS_IN_TEXT, *SCALE_IN)},
+        {c.AC_IN_IDS: "_ids", **{n: f"_{n}" for n in SCALE_AC}},
+    ),
+    (
+        c.MODEL_ACOUSTIC,
+        {c.AC_IN_IDS: "_ids", **{n: f"_{n}" for n in SCALE_AC}},
+        {c.AC_OUT_MEL: "_mel"},
+    ),
+    (
+        c.MODEL_VOCODER,
+        {c.VOC_IN_MEL: "_mel"},
+        {c.VOC_OUT_AUDIO: c.TTS_OUT_AUDIO, VOC_OUT_SAMPLE_RATE: c.TTS_OUT_SAMPLE_RATE},
+    ),
+)
+
+
+def _queue_policy(m: ModelTier) -> mc.ModelQueuePolicy:
+    return mc.ModelQueuePolicy(
+        timeout_action=mc.ModelQueuePolicy.REJECT,
+        default_timeout_microseconds=m.queue_timeout_us,
+        allow_timeout_override=True,
+        max_queue_size=m.max_queue_size,
+    )
+
+
+def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
+    inputs, outputs = STEP_IO[model]
+    params = {"step": model}
+    if model in ONNX_FILES:
+        params.update(
+            onnx_file=ONNX_FILES[model],
+            provider=m.provider,
+            fp16=str(m.fp16).lower(),
+            intra_op_threads=str(m.intra_op_threads),
+            inter_op_threads=str(m.inter_op_threads),
+        )
+    config = mc.ModelConfig(
+        name=model,
+        backend="python",
+        max_batch_size=m.max_batch_size,
+        input=[t.input() for t in inputs],
+        output=[t.output() for t in outputs],
+        dynamic_batching=mc.ModelDynamicBatching(
+            max_queue_delay_microseconds=m.max_queue_delay_us,
+            default_queue_policy=_queue_policy(m),
+        ),
+        instance_group=[
+            mc.ModelInstanceGroup(
+                count=m.instances,
+                kind=(
+                    mc.ModelInstanceGroup.KIND_GPU
+                    if m.kind == "gpu"
+                    else mc.ModelInstanceGroup.KIND_CPU
+                ),
+            )
+        ],
+    )
+    for key, value in params.items():
+        config.parameters[key].string_value = value
+    return config
+
+
+def ensemble_config(tier: Tier) -> mc.ModelConfig:
+    inputs, outputs = ENSEMBLE_IO
+    config = mc.ModelConfig(
+        name=c.MODEL_ENSEMBLE,
+        platform="ensemble",
+        max_batch_size=tier.ensemble_max_batch_size,
+        input=[t.input() for t in inputs],
+        output=[t.output() for t in outputs],
+        # Repeated prompts (greetings, IVR menus) come from Triton's cache.
+        response_cache=mc.ModelResponseCache(enable=True),
+    )
+    for model, in_map, out_map in ENSEMBLE_STEPS:
+        step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)
+        step.input_map.update(in_map)
+        step.output_map.update(out_map)
+    return config
+
+
+def tier_configs(tier: Tier) -> dict[str, mc.ModelConfig]:
+    configs = {name: step_config(name, m) for name, m in tier.models.items()}
+    configs[c.MODEL_ENSEMBLE] = ensemble_config(tier)
+    validate(configs)
+    return configs
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _dims_compatible(produced: Iterable[int], consumed: Iterable[int]) -> bool:
+    a, b = list(produced), list(consumed)
+    return len(a) == len(b) and all(
+        x == y or x == -1 or y == -1 for x, y in zip(a, b, strict=False)
+    )
+
+
+def validate_step(config: mc.ModelConfig) -> None:
+    where = f"model {config.name}"
+    if config.max_batch_size < 1:
+        raise RenderError(f"{where}: needs batching (max_batch_size >= 1)")
+    if not config.HasField("dynamic_batching"):
+        raise RenderError(f"{where}: no dynamic_batching")
+    policy = config.dynamic_batching.default_queue_policy
+    if policy.max_queue_size < 1 or policy.default_timeout_microseconds < 1:
+        raise RenderError(f"{where}: queue must be bounded in size and time")
+    if policy.timeout_action != mc.ModelQueuePolicy.REJECT:
+        raise RenderError(f"{where}: overload must REJECT")
+    if not config.instance_group or any(g.count < 1 for g in config.instance_group):
+        raise RenderError(f"{where}: needs at least one instance")
+    for tensor in config.input:
+        if -1 in list(tensor.dims) and not tensor.allow_ragged_batch:
+            raise RenderError(f"{where}: variable-length input {tensor.name} must be ragged")
+
+
+def validate_ensemble(ensemble: mc.ModelConfig, steps: dict[str, mc.ModelConfig]) -> None:
+    """Every step input is fed with the right dtype/dims; every ensemble output produced."""
+    available: dict[str, tuple[int, list[int]]] = {
+        t.name: (t.data_type, list(t.dims)) for t in ensemble.input
+    }
+    optional_inputs = {t.name for t in ensemble.input if t.optional}
+    for step in ensemble.ensemble_scheduling.step:
+        model = steps.get(step.model_name)
+        if model is None:
+            raise RenderError(f"ensemble step {step.model_name} has no model config")
+        if model.max_batch_size < ensemble.max_batch_size:
+            raise RenderError(f"{model.name}: max_batch_size below the ensemble's")
+        model_inputs = {t.name: t for t in model.input}
+        for step_in, tensor in step.input_map.items():
+            if step_in not in model_inputs:
+                raise RenderError(f"{model.name} has no input {step_in}")
+            if tensor not in available:
+                raise RenderError(f"{model.name}.{step_in} reads {tensor}, produced by nobody")
+            want = model_inputs[step_in]
+            dtype, dims = available[tensor]
+            if dtype != want.data_type or not _dims_compatible(dims, want.dims):
+                raise RenderError(
+                    f"{model.name}.{step_in}: gets {DT.Name(dtype)}{dims}, "
+                    f"wants {DT.Name(want.data_type)}{list(want.dims)}"
+                )
+            if tensor in optional_inputs and not want.optional:
+                raise RenderError(f"{model.name}.{step_in} is required but fed an optional input")
+        for name, tensor in model_inputs.items():
+            if not tensor.optional and name not in step.input_map:
+                raise RenderError(f"{model.name}: required input {name} is not mapped")
+        model_outputs = {t.name: t for t in model.output}
+        for step_out, tensor in step.output_map.items():
+            if step_out not in model_outputs:
+                raise RenderError(f"{model.name} has no output {step_out}")
+            if tensor in available:
+                raise RenderError(f"ensemble tensor {tensor} is produced twice")
+            out = model_outputs[step_out]
+            available[tensor] = (out.data_type, list(out.dims))
+    for out in ensemble.output:
+        if out.name not in available:
+            raise RenderError(f"ensemble output {out.name} is produced by no step")
+        dtype, dims = available[out.name]
+        if dtype != out.data_type or not _dims_compatible(dims, out.dims):
+            raise RenderError(f"ensemble output {out.name}: dtype/dims mismatch")
+
+
+def validate(configs: dict[str, mc.ModelConfig]) -> None:
+    for name, config in configs.items():
+        if config.name != name:
+            raise RenderError(f"config for {name} is named {config.name}")
+        if config.platform != "ensemble":
+            validate_step(config)
+    ensemble = configs[c.MODEL_ENSEMBLE]
+    validate_ensemble(ensemble, {n: cfg for n, cfg in configs.items() if n != ensemble.name})
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def config_text(config: mc.ModelConfig, tier: Tier) -> str:
+    header = (
+        f"# Rendered for tier {tier.name} ({tier.description}) by\n"
+        f"# `python -m mandarin_tts.serving.render --tier {tier.name}`; edit tiers.toml instead.\n"
+    )
+    return header + text_format.MessageToString(config)
+
+
+def parse_config(text: str) -> mc.ModelConfig:
+    return text_format.Parse(text, mc.ModelConfig())
+
+
+def render(tier: Tier, out_dir: Path) -> Path:
+    """Write the repository for `tier` into `out_dir` (replacing the models it owns)."""
+    configs = tier_configs(tier)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, config in configs.items():
+        model_dir = out_dir / name
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        version_dir = model_dir / "1"
+        version_dir.mkdir(parents=True)
+        (model_dir / "config.pbtxt").write_text(config_text(config, tier))
+        if config.platform == "ensemble":
+            # Triton needs the version directory; git needs a file to keep it.
+            (version_dir / ".gitkeep").write_text("")
+        else:
+            shutil.copyfile(MODEL_PY, version_dir / "model.py")
+    return out_dir
+
+
+def repository_for(tier: Tier) -> Path:
+    """Where a tier is served from: the committed repository for cpu-2, else the cache."""
+    if tier.name == COMMITTED_TIER:
+        return COMMITTED_REPOSITORY
+    return CACHE_DIR / "model_repository" / tier.name
+
+
+def load_repository(repo: Path) -> dict[str, mc.ModelConfig]:
+    return {p.parent.name: parse_config(p.read_text()) for p in sorted(repo.glob("*/config.pbtxt"))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tier", help="tier name (default: picked from this machine)")
+    parser.add_argument("--out", type=Path, help="output directory")
+    parser.add_argument("--all", action="store_true", help="render every tier under --out")
+    parser.add_argument("--list", action="store_true", help="list the tiers")
+    args = parser.parse_args(argv)
+    tiers = load_tiers()
+    if args.list:
+        for tier in tiers.values():
+            print(f"{tier.name:10s} {tier.description}")
+        return 0
+    if args.all:
+        out = args.out or Path("rendered")
+        for tier in tiers.values():
+            print(render(tier, out / tier.name))
+        return 0
+    tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
+    print(render(tier, args.out or repository_for(tier)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

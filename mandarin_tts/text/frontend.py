@@ -1,0 +1,83 @@
+"""The text frontend facade: raw request text -> symbol ids for the acoustic model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mandarin_tts.contract import AC_MAX_SYMBOLS, TEXT_MAX_CHARS
+from mandarin_tts.text.g2p import G2P, Word
+from mandarin_tts.text.normalize import has_speakable_text, normalize_text
+from mandarin_tts.text.prosody import to_symbols
+from mandarin_tts.text.sandhi import apply_sandhi
+from mandarin_tts.text.symbols import symbols_to_ids
+
+
+class TextFrontendError(ValueError):
+    """The request text cannot be synthesized; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class FrontendResult:
+    ids: np.ndarray  # int64 [T]: sil ... sil eos, ready for the acoustic model
+    normalized: str  # normalized Chinese text
+    phonemes: str  # the symbols of `ids`, space-separated
+    pinyin: tuple[str, ...]  # toned syllables after sandhi ('huar1' for erhua)
+
+
+def decode_request_text(raw: bytes) -> str:
+    """UTF-8 bytes of a request -> str; invalid bytes raise TextFrontendError."""
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TextFrontendError(
+            f"TEXT is not valid UTF-8 (byte {exc.start}: {exc.reason}); send UTF-8 encoded text"
+        ) from None
+
+
+@dataclass(frozen=True)
+class FrontendLimits:
+    max_chars: int = TEXT_MAX_CHARS  # raw code points, checked before any work
+    max_symbols: int = AC_MAX_SYMBOLS  # what the acoustic model is built for
+
+
+class TextFrontend:
+    """Load once (jieba's dictionary takes about a second), then call `encode` per request."""
+
+    def __init__(self, limits: FrontendLimits | None = None) -> None:
+        self.limits = limits or FrontendLimits()
+        self._g2p = G2P()
+
+    def encode(self, text: str) -> FrontendResult:
+        if not isinstance(text, str):
+            raise TextFrontendError(f"TEXT must be a string, got {type(text).__name__}")
+        if len(text) > self.limits.max_chars:
+            raise TextFrontendError(
+                f"TEXT has {len(text)} characters; one request takes at most "
+                f"{self.limits.max_chars}. Split it into sentences (the HTTP frontend does this)."
+            )
+        if not text.strip():
+            raise TextFrontendError("TEXT is empty; send at least one Chinese character")
+        normalized = normalize_text(text)
+        tokens = self._g2p.convert(normalized) if has_speakable_text(normalized) else []
+        words = [t for t in tokens if isinstance(t, Word)]
+        if not words:
+            raise TextFrontendError(
+                "TEXT has nothing speakable (only punctuation, emoji, symbols or unsupported "
+                "scripts); send Chinese text, numbers or Latin letters"
+            )
+        apply_sandhi(tokens, self._g2p.is_word)
+        symbols = to_symbols(tokens)
+        if len(symbols) > self.limits.max_symbols:
+            raise TextFrontendError(
+                f"TEXT expands to {len(symbols)} symbols; the acoustic model takes at most "
+                f"{self.limits.max_symbols} (about 80 Chinese characters). Split it into "
+                "shorter sentences."
+            )
+        return FrontendResult(
+            ids=np.asarray(symbols_to_ids(symbols), dtype=np.int64),
+            normalized=normalized,
+            phonemes=" ".join(symbols),
+            pinyin=tuple(s for w in words for s in w.syllables),
+        )

@@ -1,0 +1,76 @@
+"""Start `python -m frontend` on a free port against a running Triton, for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FrontendProcess:
+    def __init__(self, triton_grpc: str, *extra_args: str, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"frontend-{self.port}.log"
+        self.command = [
+            sys.executable, "-m", "frontend", "--host", "127.0.0.1", "--port", str(self.port),
+            "--triton-grpc", triton_grpc, *extra_args,
+        ]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait_ready: bool = True, timeout_s: float = 120.0) -> FrontendProcess:
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                self.command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"frontend exited ({self.proc.returncode}):\n{self.log_tail()}")
+            status = self.get_status("/healthz")
+            if status == 200 or (status is not None and not wait_ready):
+                return self
+            time.sleep(0.5)
+        raise RuntimeError(f"frontend not ready after {timeout_s} s:\n{self.log_tail()}")
+
+    def get_status(self, path: str) -> int | None:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except OSError:
+            return None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = (
+            self.log_path.read_text(encoding="utf-8", errors="replace")
+            if self.log_path.exists()
+            else ""
+        )
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)

@@ -1,0 +1,52 @@
+"""Beyond the bounded queues, requests are rejected at once, and the server recovers."""
+
+import statistics
+
+import pytest
+from serving_helpers import concurrent_infer, grpc_text_inputs, model_counts
+
+from mandarin_tts import contract as c
+from mandarin_tts.serving.probe import probe
+from mandarin_tts.serving.render import load_repository
+
+pytestmark = pytest.mark.integration
+
+TEXT = "今天天气很好，我们一起去公园散步吧。"
+
+
+def test_overload_is_rejected_fast_and_the_server_recovers(triton_server):
+    configs = load_repository(triton_server.repository)
+    queue_limit = max(
+        configs[m].dynamic_batching.default_queue_policy.max_queue_size
+        for m in (c.MODEL_TEXT_FRONTEND, c.MODEL_ACOUSTIC, c.MODEL_VOCODER)
+    )
+    flood = 3 * queue_limit
+    before = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE)
+    # Distinct texts: the response cache must not absorb the flood.
+    outcomes = concurrent_infer(
+        triton_server.grpc_url,
+        c.MODEL_ENSEMBLE,
+        [grpc_text_inputs(f"{TEXT}{i}号") for i in range(flood)],
+        timeout_s=300,
+    )
+    rejected = [o for o in outcomes if o.error is not None]
+    served = [o for o in outcomes if o.error is None]
+    print(
+        f"\n{flood} requests: {len(served)} served, {len(rejected)} rejected; "
+        f"rejection latency median {statistics.median(o.seconds for o in rejected):.2f} s, "
+        f"max {max(o.seconds for o in rejected):.2f} s; served max latency "
+        f"{max(o.seconds for o in served):.1f} s"
+        if rejected and served
+        else f"\n{flood} requests: {len(served)} served, {len(rejected)} rejected"
+    )
+    assert rejected, "nothing was rejected: the queues are not bounded"
+    assert served, "everything was rejected"
+    for o in rejected:
+        assert "queue" in o.error.message().lower(), o.error
+    # A rejected request is answered without waiting its turn behind the accepted ones.
+    assert statistics.median(o.seconds for o in rejected) < statistics.median(
+        o.seconds for o in served
+    )
+    after = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE)
+    assert after["fail"] - before["fail"] >= len(rejected)
+    probe(triton_server.http_url, "过载之后服务恢复正常。")

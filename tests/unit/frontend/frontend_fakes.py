@@ -1,0 +1,52 @@
+"""A fake chunk synthesizer for unit tests (the end-to-end tests use the real Triton)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from frontend.errors import TextRejected, TritonUnavailable
+from frontend.synthesis import VoiceParams
+
+SAMPLE_RATE = 16_000
+
+
+def tone(num_samples: int, amplitude: float = 0.8, freq: float = 220.0) -> np.ndarray:
+    """A loud sine that starts and ends far from zero, so unfaded joins would click."""
+    t = np.arange(num_samples) / SAMPLE_RATE
+    return (amplitude * np.cos(2 * np.pi * freq * t)).astype(np.float32)
+
+
+class FakeSynthesizer:
+    """100 samples per character; reversed completion order (later chunks finish first) to
+    check ordering; records peak concurrency.  'BAD' in a chunk -> TextRejected; 'DOWN' ->
+    TritonUnavailable."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, delay_s: float = 0.01, samples_per_char: int = 100) -> None:
+        self.delay_s = delay_s
+        self.samples_per_char = samples_per_char
+        self.calls: list[tuple[str, VoiceParams]] = []
+        self.running = 0
+        self.peak = 0
+        self.available = True
+
+    def length_of(self, text: str) -> int:
+        return self.samples_per_char * len(text)
+
+    async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+        self.calls.append((text, params))
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            # Earlier chunks take longer, so results arrive out of order.
+            await asyncio.sleep(self.delay_s * (1 + 1.0 / len(self.calls)))
+            if not self.available or "DOWN" in text:
+                raise TritonUnavailable("fake backend is down", retry_after_s=5)
+            if "BAD" in text:
+                raise TextRejected(f"the text model rejected a chunk: {text!r}")
+            return tone(self.length_of(text))
+        finally:
+            self.running -= 1

@@ -1,0 +1,186 @@
+"""Table-driven tests of sentence chunking."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from frontend.chunking import HARD_MAX_CHARS, Chunk, Pause, split_text
+
+S, C, SH, N, P = Pause.SENTENCE, Pause.CLAUSE, Pause.SHORT, Pause.NONE, Pause.PARAGRAPH
+
+EXACT_CASES = [
+    # (text, max_chars, expected [(chunk text, pause after)])
+    ("你好。", 50, [("你好。", S)]),
+    ("你好。再见！", 50, [("你好。", S), ("再见！", S)]),
+    ("没有句号结尾", 50, [("没有句号结尾", S)]),
+    ("真的吗？！是的……", 50, [("真的吗？！", S), ("是的……", S)]),
+    ("他说：“走吧。”然后走了。", 50, [("他说：“走吧。”", S), ("然后走了。", S)]),
+    ("第一段。\n\n第二段。", 50, [("第一段。", P), ("第二段。", S)]),
+    ("第一行\n第二行", 50, [("第一行", P), ("第二行", S)]),
+    ("Hello world. How are you?", 50, [("Hello world.", S), ("How are you?", S)]),
+    # Over the limit: cut at clause punctuation, keeping each clause's pause type.
+    (
+        "春天来了，花开了，鸟儿在歌唱。",
+        6,
+        [("春天来了，", C), ("花开了，", C), ("鸟儿在歌唱。", S)],
+    ),
+    (
+        "苹果、香蕉、橘子和葡萄都很好吃。",
+        6,
+        [("苹果、香蕉、", SH), ("橘子和葡萄都", N), ("很好吃。", S)],
+    ),
+    ("第一项；第二项：内容。", 5, [("第一项；", C), ("第二项：", C), ("内容。", S)]),
+    # Clauses are packed greedily up to the limit.
+    ("一，二，三，四。", 4, [("一，二，", C), ("三，四。", S)]),
+    # Numbers, dates, times and decimals are never split, even at their '.' or ':'.
+    ("价格是3.14元。", 50, [("价格是3.14元。", S)]),
+    (
+        "会议在2023年5月1日下午3:30开始",
+        8,
+        [("会议在", N), ("2023年5月1日", N), ("下午3:30开始", S)],
+    ),
+    ("人口是1,234,567人", 6, [("人口是", N), ("1,234,567", N), ("人", S)]),
+    # Leading punctuation-only text vanishes; trailing punctuation-only units join the last chunk.
+    ("。。。好的", 50, [("好的", S)]),
+    ("好的。\n……", 50, [("好的。……", P)]),
+]
+
+
+@pytest.mark.parametrize(("text", "max_chars", "expected"), EXACT_CASES)
+def test_exact_chunks(text: str, max_chars: int, expected: list[tuple[str, Pause]]) -> None:
+    assert split_text(text, max_chars) == [Chunk(t, p) for t, p in expected]
+
+
+NOTHING_TO_SAY = ["", "   ", "\n\n", "。。。", "，、！？"]
+
+
+@pytest.mark.parametrize("text", NOTHING_TO_SAY)
+def test_nothing_speakable_gives_no_chunks(text: str) -> None:
+    assert split_text(text) == []
+
+
+NO_PUNCTUATION = (
+    "这是一段完全没有标点符号的很长的文字它会一直持续下去直到超过最大长度限制"
+    "所以切分器只能在词语的边界处把它切开而不能在词语中间切开否则读起来就会很奇怪"
+)
+
+PROPERTY_CASES = [
+    # (text, max_chars, spans that must survive intact inside one chunk)
+    (NO_PUNCTUATION, 20, []),
+    (NO_PUNCTUATION * 3, 40, []),
+    (
+        "请访问https://example.com/docs/index.html?lang=zh获取更多信息和帮助文档",
+        10,
+        ["https://example.com/docs/index.html?lang=zh"],
+    ),
+    (
+        "我的邮箱是someone.name@example.org有问题请发邮件给我谢谢你们的支持",
+        8,
+        ["someone.name@example.org"],
+    ),
+    (
+        "我们使用TensorFlow和PyTorch训练了COVID-19的模型并在2024-03-15发布了结果",
+        8,
+        ["TensorFlow", "PyTorch", "COVID-19", "2024-03-15"],
+    ),
+    (
+        "The quick brown fox jumps over the lazy dog and keeps running far away",
+        12,
+        ["quick", "brown", "jumps"],
+    ),
+    (
+        "温度是-3.5度湿度是87.5%风速是12.25米每秒气压是1013.25百帕今天是12月25日",
+        6,
+        ["3.5", "87.5%", "12.25", "1013.25", "12月25日"],
+    ),
+]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize(("text", "max_chars", "atoms"), PROPERTY_CASES)
+def test_long_text_properties(text: str, max_chars: int, atoms: list[str]) -> None:
+    chunks = split_text(text, max_chars)
+    assert len(chunks) > 1
+    # Nothing lost, nothing reordered, nothing over the limit.
+    assert _squash("".join(c.text for c in chunks)) == _squash(text)
+    for chunk in chunks:
+        assert 0 < len(chunk.text) <= max_chars or any(a in chunk.text for a in atoms), chunk
+    for atom in atoms:
+        assert any(atom in c.text for c in chunks), f"{atom!r} was split"
+    # Only the final chunk carries the sentence pause; word-level cuts carry none.
+    assert [c.pause_after for c in chunks[:-1]] == [Pause.NONE] * (len(chunks) - 1)
+
+
+def test_no_punctuation_cuts_at_word_boundaries() -> None:
+    chunks = split_text(NO_PUNCTUATION, 12)
+    import jieba
+
+    words = jieba.lcut(NO_PUNCTUATION)
+    boundaries = {sum(len(w) for w in words[:i]) for i in range(len(words) + 1)}
+    position = 0
+    for chunk in chunks[:-1]:
+        position += len(chunk.text)
+        assert position in boundaries, f"cut inside a word after {chunk.text!r}"
+
+
+def test_first_chunk_limit_is_shorter() -> None:
+    text = "近年来，随着深度学习的发展，端到端的神经网络语音合成逐渐成为主流。" * 3
+    chunks = split_text(text, 40, first_max_chars=8)
+    assert len(chunks[0].text) <= 8
+    assert all(len(c.text) <= 40 for c in chunks)
+    assert _squash("".join(c.text for c in chunks)) == _squash(text)
+
+
+def test_atom_longer_than_hard_limit_is_cut() -> None:
+    url = "https://example.com/" + "a" * (HARD_MAX_CHARS * 2)
+    chunks = split_text(f"看{url}", 20)
+    assert all(len(c.text) <= HARD_MAX_CHARS for c in chunks)
+    assert "".join(c.text for c in chunks) == f"看{url}"
+
+
+def test_invalid_limits() -> None:
+    with pytest.raises(ValueError):
+        split_text("你好", 0)
+    with pytest.raises(ValueError):
+        split_text("你好", HARD_MAX_CHARS + 1)
+
+
+def test_paragraph_packs_clauses_and_keeps_pause_types() -> None:
+    paragraph = (
+        "早期的语音合成系统主要采用拼接的方法，从录好的语音库中挑选合适的片段拼接起来，"
+        "这种方法音质较好，但是需要很大的语音库，而且灵活性不足。后来出现了基于统计参数的方法。"
+    )
+    chunks = split_text(paragraph, 30)
+    assert [c.pause_after for c in chunks] == [C, C, S, S]
+    assert all(len(c.text) <= 30 for c in chunks)
+
+
+ALPHABET = (
+    list("我们的语音合成服务很好用了")
+    + list("，。！？、；：")
+    + list("0123456789.,:-%")
+    + list("abcXYZ ")
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=300), st.integers(min_value=4, max_value=60))
+def test_random_text_never_exceeds_limit_and_keeps_content(text: str, max_chars: int) -> None:
+    chunks = split_text(text, max_chars)
+    for chunk in chunks:
+        assert chunk.text == chunk.text.strip() and chunk.text
+        # Trailing punctuation may ride along; the speakable part is over the limit only when
+        # it is one unbreakable word or atom.
+        core = chunk.text.rstrip("，。！？、；：.,:-% ")
+        assert len(core) <= max_chars or len(split_text(core, 1)) == 1, chunk
+        assert len(chunk.text) <= HARD_MAX_CHARS
+    # Speakable content is preserved in order (leading punctuation-only text may be dropped).
+    kept = "".join(ch for ch in _squash("".join(c.text for c in chunks)) if ch.isalnum())
+    assert kept == "".join(ch for ch in _squash(text) if ch.isalnum())

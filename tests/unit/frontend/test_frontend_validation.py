@@ -1,0 +1,112 @@
+"""Request parsing and limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontend.encoding import AudioFormat
+from frontend.errors import ApiError, InvalidJson, InvalidParameter, TextTooLong
+from frontend.validation import parse_json_object, parse_openai_request, parse_tts_request
+from mandarin_tts import contract
+
+MAX = 100
+
+
+def test_defaults() -> None:
+    req = parse_tts_request({"text": "你好"}, MAX)
+    assert (req.params.speed, req.params.pitch, req.params.energy) == (1.0, 1.0, 1.0)
+    assert (req.volume, req.audio_format, req.stream) == (1.0, AudioFormat.WAV, False)
+
+
+def test_all_fields() -> None:
+    req = parse_tts_request(
+        {
+            "text": "你好",
+            "speed": 1.5,
+            "pitch": 0.8,
+            "energy": 1.2,
+            "volume": 0.5,
+            "format": "FLAC",
+            "stream": False,
+        },
+        MAX,
+    )
+    assert (req.params.speed, req.params.pitch, req.params.energy, req.volume) == (
+        1.5,
+        0.8,
+        1.2,
+        0.5,
+    )
+    assert req.audio_format is AudioFormat.FLAC
+
+
+BAD_TTS = [
+    ({}, InvalidParameter, "'text' is required"),
+    ({"text": 5}, InvalidParameter, "must be a string"),
+    ({"text": "   "}, InvalidParameter, "empty"),
+    ({"text": "好" * (MAX + 1)}, TextTooLong, f"maximum is {MAX}"),
+    ({"text": "你好", "speed": contract.SPEED_RANGE[1] + 0.1}, InvalidParameter, "'speed' is"),
+    (
+        {"text": "你好", "speed": contract.SPEED_RANGE[0] - 0.1},
+        InvalidParameter,
+        "outside its range",
+    ),
+    ({"text": "你好", "speed": "fast"}, InvalidParameter, "'speed' must be a number"),
+    ({"text": "你好", "speed": True}, InvalidParameter, "'speed' must be a number"),
+    ({"text": "你好", "pitch": 3}, InvalidParameter, "'pitch'"),
+    ({"text": "你好", "energy": 0}, InvalidParameter, "'energy'"),
+    ({"text": "你好", "volume": 2.5}, InvalidParameter, "'volume'"),
+    ({"text": "你好", "format": "mp3"}, InvalidParameter, "supported: flac, ogg, wav"),
+    ({"text": "你好", "stream": "yes"}, InvalidParameter, "'stream'"),
+    (
+        {"text": "你好", "format": "flac", "stream": True},
+        InvalidParameter,
+        "streaming supports wav and pcm",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "error", "message"), BAD_TTS)
+def test_bad_tts_requests(data: dict, error: type[ApiError], message: str) -> None:
+    with pytest.raises(error, match=message):
+        parse_tts_request(data, MAX)
+
+
+def test_openai_request_mapping() -> None:
+    req = parse_openai_request(
+        {
+            "model": "tts-1",
+            "input": "你好",
+            "voice": "alloy",
+            "response_format": "opus",
+            "speed": 1.25,
+        },
+        MAX,
+    )
+    assert req.audio_format is AudioFormat.OPUS and req.params.speed == 1.25 and req.text == "你好"
+    assert parse_openai_request({"input": "你好"}, MAX).audio_format is AudioFormat.WAV
+    assert (
+        parse_openai_request({"input": "你好", "response_format": "pcm"}, MAX).audio_format
+        is AudioFormat.PCM
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"input": "你好", "response_format": "mp3"}, "supported: flac, opus, pcm, wav"),
+        ({"input": "你好", "response_format": "aac"}, "'response_format' 'aac' is not supported"),
+        ({"input": "你好", "speed": 4.0}, "'speed' is 4.0"),
+        ({"text": "你好"}, "'input' is required"),
+        ({"input": "你好", "voice": 3}, "'voice' must be a string"),
+    ],
+)
+def test_bad_openai_requests(data: dict, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message):
+        parse_openai_request(data, MAX)
+
+
+@pytest.mark.parametrize("body", [b"{", b"[1, 2]", b"\xff\xfe", b'"text"'])
+def test_bad_json(body: bytes) -> None:
+    with pytest.raises(InvalidJson):
+        parse_json_object(body)

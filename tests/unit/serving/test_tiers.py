@@ -1,0 +1,103 @@
+import copy
+import sys
+
+import pytest
+
+from mandarin_tts.serving.tiers import (
+    STEP_MODELS,
+    TierError,
+    load_tiers,
+    parse_tiers,
+    pick_tier,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from mandarin_tts.serving.tiers import TIERS_FILE
+
+REQUIRED = ("cpu-2", "cpu-16", "cpu-64", "gpu-t4", "gpu-l4", "gpu-a100", "gpu-h100")
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return tomllib.loads(TIERS_FILE.read_text())
+
+
+def test_all_required_tiers_are_defined_with_every_model():
+    tiers = load_tiers()
+    assert set(REQUIRED) <= set(tiers)
+    for tier in tiers.values():
+        assert set(tier.models) == set(STEP_MODELS)
+
+
+def test_cpu_tiers_fit_their_cores_and_gpu_tiers_use_the_gpu():
+    for tier in load_tiers().values():
+        if tier.cores:
+            # ORT threads of all instances may exceed cores by the idle text frontend only.
+            assert tier.cpu_threads <= tier.cores * 2, tier.name
+            assert all(m.kind == "cpu" and m.provider == "cpu" for m in tier.models.values())
+        else:
+            assert tier.models["acoustic"].kind == "gpu"
+            assert tier.models["vocoder"].provider == "tensorrt"
+            assert tier.models["vocoder"].fp16
+
+
+@pytest.mark.parametrize(
+    ("cores", "gpus", "expected"),
+    [
+        (2, [], "cpu-2"),
+        (1, [], "cpu-2"),
+        (8, [], "cpu-2"),
+        (16, [], "cpu-16"),
+        (32, [], "cpu-16"),
+        (96, [], "cpu-64"),
+        (8, ["Tesla T4"], "gpu-t4"),
+        (16, ["NVIDIA L4"], "gpu-l4"),
+        (32, ["NVIDIA A100-SXM4-80GB"], "gpu-a100"),
+        (32, ["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"], "gpu-h100"),
+        (4, ["NVIDIA GeForce RTX 4090"], "cpu-2"),  # unknown GPU: fall back to CPU sizing
+    ],
+)
+def test_pick_tier(cores, gpus, expected):
+    assert pick_tier(load_tiers(), cores, gpus).name == expected
+
+
+def test_default_tier_honours_the_environment(monkeypatch):
+    from mandarin_tts.serving.tiers import default_tier
+
+    monkeypatch.setenv("MANDARIN_TTS_TIER", "gpu-l4")
+    assert default_tier().name == "gpu-l4"
+
+
+def _with(raw, tier, model, **changes):
+    data = copy.deepcopy(raw)
+    data["tiers"][tier]["models"][model].update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "tpu"},
+        {"provider": "cuda"},  # cpu-2 is kind cpu
+        {"fp16": True},  # fp16 without TensorRT
+        {"max_queue_size": 0},
+        {"queue_timeout_us": 0},
+        {"instances": 0},
+        {"max_queue_size": 4},  # smaller than a batch
+        {"typo_key": 1},
+    ],
+)
+def test_invalid_settings_are_rejected(raw, changes):
+    with pytest.raises(TierError):
+        parse_tiers(_with(raw, "cpu-2", "acoustic", **changes))
+
+
+def test_a_tier_missing_a_model_is_rejected(raw):
+    data = copy.deepcopy(raw)
+    del data["tiers"]["cpu-16"]["models"]["vocoder"]
+    with pytest.raises(TierError, match="models"):
+        parse_tiers(data)

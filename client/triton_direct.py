@@ -20,7 +20,7 @@ def _infer_fn(protocol: str, url: str, model: str) -> Callable[[str, float], np.
     if protocol == "grpc":
         import tritonclient.grpc as tc
     elif protocol == "http":
-        import tritonclient.http as tc  # type: ignore[no-redef]
+        import tritonclient.http as tc
     else:
         raise ValueError(f"protocol must be http or grpc, not {protocol!r}")
     client = tc.InferenceServerClient(url)

@@ -35,6 +35,8 @@ FRONTEND_PORT = 8080
 TRITON_HTTP, TRITON_GRPC, TRITON_METRICS = 8000, 8001, 8002
 HEALTHCHECK = "/opt/tts/bin/healthcheck.py"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"  # set by NVIDIA GPU feature discovery
+# Where onnxruntime's TensorRT provider caches engines (models dir of the image + trt_cache).
+TRT_CACHE_PATH = "/opt/tts/cache/models/trt_cache"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,12 @@ def triton_container(tier: str, res: TierResources, images: ImageNames) -> dict[
     if res.gpu_product:
         limits["nvidia.com/gpu"] = 1
     ready = ["triton", "--port", str(TRITON_HTTP)]
+    mounts = [
+        {"name": "dshm", "mountPath": "/dev/shm"},
+        {"name": "triton-tmp", "mountPath": "/tmp"},
+    ]
+    if res.gpu_product:
+        mounts.append({"name": "trt-cache", "mountPath": TRT_CACHE_PATH})
     return {
         "name": "triton",
         "image": images.triton(tier),
@@ -157,10 +165,7 @@ def triton_container(tier: str, res: TierResources, images: ImageNames) -> dict[
         # Guaranteed QoS: requests == limits, so the tier's thread counts hold.
         "resources": {"requests": dict(limits), "limits": limits},
         "securityContext": container_security(),
-        "volumeMounts": [
-            {"name": "dshm", "mountPath": "/dev/shm"},
-            {"name": "triton-tmp", "mountPath": "/tmp"},
-        ],
+        "volumeMounts": mounts,
         # Model loading (and TensorRT engine builds on GPU tiers) may take minutes.
         "startupProbe": exec_probe(ready, period=10, timeout=5, failures=90),
         "readinessProbe": exec_probe(ready, period=10, timeout=5, failures=3),
@@ -234,6 +239,8 @@ def deployment(tier: str, res: TierResources, images: ImageNames) -> dict[str, A
         ],
     }
     if res.gpu_product:
+        # Per pod: engines are rebuilt when a pod starts (use a PVC to keep them).
+        pod_spec["volumes"].append({"name": "trt-cache", "emptyDir": {"sizeLimit": "4Gi"}})
         pod_spec["nodeSelector"] = {GPU_PRODUCT_LABEL: res.gpu_product}
         pod_spec["tolerations"] = [
             {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}

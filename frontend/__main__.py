@@ -19,12 +19,18 @@ def parse_args(argv: list[str] | None = None) -> FrontendConfig:
     )
     for field in dataclasses.fields(FrontendConfig):
         default = getattr(defaults, field.name)
-        parser.add_argument(
-            "--" + field.name.replace("_", "-"),
-            type=type(default),
-            default=default,
-            help=f"default: {default}",
-        )
+        flag = "--" + field.name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=f"default: {default}",
+            )
+        else:
+            parser.add_argument(
+                flag, type=type(default), default=default, help=f"default: {default}"
+            )
     parser.add_argument("--log-level", default="INFO")
     args = vars(parser.parse_args(argv))
     logging.basicConfig(

@@ -20,13 +20,17 @@ class FrontendConfig:
     # Chunking: soft maximum per chunk; a shorter first chunk reaches the listener sooner.
     chunk_max_chars: int = DEFAULT_MAX_CHARS
     first_chunk_max_chars: int = DEFAULT_MAX_CHARS
-    # Concurrency: Triton calls in flight per request and across all requests.
-    per_request_concurrency: int = 8
-    global_concurrency: int = 32
+    # Send the first chunk alone (not batched with, and padded to, longer ones behind it).
+    first_chunk_alone: bool = False
+    # Concurrency: Triton calls in flight per request and across all requests.  More than
+    # Triton can batch at once (max_batch_size 8 on the cpu-2 tier) only queues inside it.
+    per_request_concurrency: int = 4
+    global_concurrency: int = 8
     # Admission: requests being served at once; more are refused with 429.
     max_active_requests: int = 16
-    # Per Triton call deadline (an ensemble has no queue timeout of its own on 2.51).
-    triton_timeout_s: float = 60.0
+    # Per Triton call deadline, queueing included (an ensemble has no queue timeout of its
+    # own on 2.51).  Generous: on 2 busy cores one 50-character chunk took 10-16 s.
+    triton_timeout_s: float = 300.0
     # /healthz runs a real inference at most this often.
     health_probe_interval_s: float = 5.0
-    health_probe_timeout_s: float = 10.0
+    health_probe_timeout_s: float = 30.0

@@ -47,6 +47,7 @@ class TTSService:
             request.params,
             window=self.config.per_request_concurrency,
             global_limit=self.global_limit,
+            first_alone=self.config.first_chunk_alone,
         )
         index = 0
         try:

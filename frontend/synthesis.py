@@ -36,12 +36,15 @@ async def synthesize_in_order(
     *,
     window: int,
     global_limit: asyncio.Semaphore,
+    first_alone: bool = False,
 ) -> AsyncGenerator[tuple[Chunk, np.ndarray], None]:
     """Yield (chunk, audio) in text order.
 
     At most `window` chunks of this request are started but not yet consumed, which bounds
     both its share of Triton and the audio it buffers for a slow reader; `global_limit`
-    bounds Triton calls across all requests.  Unconsumed work is cancelled on exit.
+    bounds Triton calls across all requests.  With `first_alone` the first chunk is sent by
+    itself (Triton does not batch it with, and pad it to, the longer chunks behind it), the
+    others once it is done.  Unconsumed work is cancelled on exit.
     """
     if window < 1:
         raise ValueError("window must be >= 1")
@@ -53,15 +56,15 @@ async def synthesize_in_order(
     pending: deque[tuple[Chunk, asyncio.Task[np.ndarray]]] = deque()
     upcoming = iter(chunks)
 
-    def refill() -> None:
-        while len(pending) < window:
+    def refill(limit: int = window) -> None:
+        while len(pending) < limit:
             chunk = next(upcoming, None)
             if chunk is None:
                 return
             pending.append((chunk, asyncio.ensure_future(one(chunk))))
 
     try:
-        refill()
+        refill(1 if first_alone else window)
         while pending:
             chunk, task = pending.popleft()
             audio = await task

@@ -24,7 +24,7 @@ def map_triton_error(error: InferenceServerException) -> ApiError:
     message = error.message() or str(error)
     if status.endswith("INVALID_ARGUMENT"):
         return TextRejected(f"the text model rejected a chunk: {message}")
-    if status.endswith("DEADLINE_EXCEEDED"):
+    if status.endswith("DEADLINE_EXCEEDED") or "timeout expired" in message.lower():
         return TritonTimeout(
             "the inference server did not answer in time; retry later", retry_after_s=RETRY_AFTER_S
         )
@@ -62,12 +62,17 @@ class TritonSynthesizer:
             _input(contract.TTS_IN_PITCH, np.array([[params.pitch]], np.float32), "FP32"),
             _input(contract.TTS_IN_ENERGY, np.array([[params.energy]], np.float32), "FP32"),
         ]
+        deadline_s = timeout_s or self.timeout_s
         try:
             result = await self._client.infer(
                 self.model_name,
                 inputs,
                 outputs=self._outputs,
-                client_timeout=timeout_s or self.timeout_s,
+                # Server-side request timeout too: it replaces the steps' queue timeouts where
+                # their queue policy allows an override, so a long request is not dropped
+                # from the queue while our own deadline has not passed.
+                timeout=int(deadline_s * 1_000_000),
+                client_timeout=deadline_s,
             )
         except InferenceServerException as error:
             raise map_triton_error(error) from error

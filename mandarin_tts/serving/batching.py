@@ -40,3 +40,30 @@ def split_padded(padded: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     if len(lengths) and (lengths.min() < 0 or lengths.max() > padded.shape[1]):
         raise ValueError(f"lengths {lengths.tolist()} outside 0..{padded.shape[1]}")
     return [padded[row, : int(n)] for row, n in enumerate(lengths)]
+
+
+def plan_runs(lengths: Sequence[int], max_pad_ratio: float) -> list[list[int]]:
+    """Group request indices into model runs so padding stays bounded.
+
+    Requests are sorted by length and cut into consecutive groups whose padded size
+    (len(group) * longest) is at most `max_pad_ratio` times their real size. On CPUs the
+    padded positions cost as much as real ones, so a 1-second prompt batched with a
+    10-second one would cost ten times its work; on GPUs a large ratio keeps one run.
+    """
+    if max_pad_ratio < 1.0:
+        raise ValueError("max_pad_ratio must be >= 1")
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    runs: list[list[int]] = []
+    group: list[int] = []
+    real = 0
+    for i in order:
+        # Sorted ascending: adding i makes lengths[i] the group's longest.
+        candidate_real = real + lengths[i]
+        if group and (len(group) + 1) * lengths[i] > max_pad_ratio * candidate_real:
+            runs.append(group)
+            group, candidate_real = [], lengths[i]
+        group.append(i)
+        real = candidate_real
+    if group:
+        runs.append(group)
+    return runs

@@ -132,6 +132,7 @@ def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
             fp16=str(m.fp16).lower(),
             intra_op_threads=str(m.intra_op_threads),
             inter_op_threads=str(m.inter_op_threads),
+            max_pad_ratio=f"{m.max_pad_ratio:g}",
         )
     config = mc.ModelConfig(
         name=model,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mandarin_tts import contract as c
-from mandarin_tts.serving.batching import pad_sequences, split_padded
+from mandarin_tts.serving.batching import pad_sequences, plan_runs, split_padded
 
 # Triton-only tensors (not in the ONNX files).
 TF_OUT_DEBUG = "DEBUG"  # BYTES [2]: normalized text, phoneme string
@@ -166,9 +166,10 @@ SPECS = {c.MODEL_ACOUSTIC: ACOUSTIC_SPEC, c.MODEL_VOCODER: VOCODER_SPEC}
 class OnnxBatchStep:
     """Gather a batch of ragged requests, pad, run the ONNX session once, split back."""
 
-    def __init__(self, session: Any, spec: RaggedSpec) -> None:
+    def __init__(self, session: Any, spec: RaggedSpec, max_pad_ratio: float = 1e9) -> None:
         self.session = session
         self.spec = spec
+        self.max_pad_ratio = max_pad_ratio  # see batching.plan_runs
 
     def _prepare(self, inputs: dict[str, np.ndarray | None]) -> tuple[np.ndarray, list[float]]:
         spec = self.spec
@@ -218,14 +219,16 @@ class OnnxBatchStep:
                 valid.append(i)
             except StepInputError as exc:
                 results[i] = exc
-        if items:
+        lengths = [seq.shape[0] for seq, _ in items]
+        for run in plan_runs(lengths, self.max_pad_ratio) if items else []:
+            indices = [valid[k] for k in run]
             try:
-                for i, outputs in zip(valid, self._run(items), strict=True):
+                for i, outputs in zip(indices, self._run([items[k] for k in run]), strict=True):
                     results[i] = outputs
-            except Exception:  # noqa: BLE001 - isolate the request that broke the batch
-                for i, item in zip(valid, items, strict=True):
+            except Exception:  # noqa: BLE001 - isolate the request that broke the run
+                for i, k in zip(indices, run, strict=True):
                     try:
-                        results[i] = self._run([item])[0]
+                        results[i] = self._run([items[k]])[0]
                     except Exception as exc:  # noqa: BLE001
                         results[i] = StepInputError(f"inference failed: {exc}")
         return [r if r is not None else RuntimeError("no result") for r in results]

@@ -42,6 +42,7 @@ class ModelTier:
     max_queue_delay_us: int
     max_queue_size: int
     queue_timeout_us: int
+    max_pad_ratio: float  # padded / real work allowed in one onnxruntime run
 
     def validate(self, where: str) -> None:
         if self.kind not in KINDS:
@@ -58,6 +59,8 @@ class ModelTier:
         for name in ("max_queue_delay_us", "max_queue_size", "queue_timeout_us"):
             if getattr(self, name) <= 0:
                 raise TierError(f"{where}: {name} must be > 0 (bounded queues)")
+        if self.max_pad_ratio < 1.0:
+            raise TierError(f"{where}: max_pad_ratio must be >= 1")
         if self.max_queue_size < self.max_batch_size:
             raise TierError(f"{where}: max_queue_size must hold at least one full batch")
 

@@ -79,4 +79,5 @@ def load_step(args: dict[str, str]) -> LoadedStep:
         trt_cache if settings.provider == "tensorrt" else None,
     )
     names = (spec.sequence_input, *(name for name, _ in spec.scalar_inputs))
-    return LoadedStep(OnnxBatchStep(session, spec), names)
+    max_pad_ratio = float(params.get("max_pad_ratio", "1e9"))
+    return LoadedStep(OnnxBatchStep(session, spec, max_pad_ratio), names)

@@ -8,8 +8,8 @@ wrong falls in three groups, each a table here:
   Xiandai Hanyu Cidian marks them, pypinyin gives the citation tone);
 * NOT_ERHUA: words ending in 儿 where 儿 is a full syllable (女儿), not an r-suffix.
 
-Single-character words whose reading depends on the neighbours (还, 长, 地, 得, 只) are
-handled by `single_char_reading`.
+Single-character words whose reading depends on the neighbours (还, 长, 地, 得, 只, 为)
+or whose pypinyin default is the rarer reading (切) are handled by `single_char_reading`.
 """
 
 from __future__ import annotations
@@ -209,6 +209,12 @@ NOT_ERHUA: frozenset[str] = frozenset(
     ]
 )
 
+# pypinyin's default for these one-character words is the rarer reading.
+SINGLE_CHAR_READINGS = {"切": "qie1"}  # qiè lives in words (一切, 亲切), the verb is qiē
+
+# 为 after these verb endings is wéi 'to be/become' (转化为, 分为, 称为), else wèi 'for'.
+_WEI2_AFTER = frozenset("化变改分转定称视作认选列划译换缩成")
+
 _NUMERAL_CHARS = frozenset("一二两三四五六七八九十百千万几每半")
 _PRONOUNS_AND_MODALS = frozenset(
     [
@@ -254,4 +260,6 @@ def single_char_reading(char: str, prev: str, next_: str, default: str) -> str:
         return "de5" if prev else "de2"
     if char == "只" and prev and prev[-1] in _NUMERAL_CHARS:  # measure word 'zhī'
         return "zhi1"
-    return default
+    if char == "为":
+        return "wei2" if prev and prev[-1] in _WEI2_AFTER else "wei4"
+    return SINGLE_CHAR_READINGS.get(char, default)

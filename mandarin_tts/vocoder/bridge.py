@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -41,7 +42,10 @@ class BridgeConfig:
     layers: int = 3
 
 
-def vocoder_frames(acoustic_frames: torch.Tensor) -> torch.Tensor:
+FrameCount = TypeVar("FrameCount", int, torch.Tensor)
+
+
+def vocoder_frames(acoustic_frames: FrameCount) -> FrameCount:
     """ceil(acoustic_frames * 12.5 ms / 10 ms) as integer arithmetic (works in ONNX)."""
     return (acoustic_frames * _ACOUSTIC_FRAME_NUM + _VOCODER_FRAME_DEN - 1) // _VOCODER_FRAME_DEN
 
@@ -58,7 +62,7 @@ def interpolate_to_vocoder_frames(x: torch.Tensor, lengths: torch.Tensor) -> tor
     Acoustic frame i is centred at i * 12.5 ms (centred STFT); vocoder frame j covers
     [j * 10, (j + 1) * 10) ms, centred at j * 10 + 5 ms, i.e. acoustic position 0.8 j + 0.4.
     """
-    n_out = vocoder_frames(torch.tensor(x.shape[-1]))
+    n_out = vocoder_frames(x.shape[-1])  # traced as shape arithmetic: stays dynamic
     ratio = _VOCODER_FRAME_DEN / _ACOUSTIC_FRAME_NUM  # 0.8
     position = (torch.arange(n_out, device=x.device).to(x.dtype) + 0.5) * ratio
     last = (lengths - 1).clamp(min=0).unsqueeze(1).to(x.dtype)  # [B, 1]
@@ -86,6 +90,17 @@ class MelBridge(nn.Module):
             for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
         )
 
+    def start_from_affine(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Set the affine part ([80, 80] weight, [80] bias) and zero the conv residual's output."""
+        last = self.convs[-1]
+        assert isinstance(last, nn.Conv1d) and last.bias is not None
+        assert self.affine.bias is not None
+        with torch.no_grad():
+            self.affine.weight.copy_(weight[:, :, None])
+            self.affine.bias.copy_(bias)
+            last.weight.zero_()
+            last.bias.zero_()
+
     def acoustic_rate(self, mel: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The mapped mel, still on the 12.5 ms grid: [B, 80, T]."""
         x = _mask_beyond(mel.transpose(1, 2), lengths)
@@ -101,7 +116,9 @@ class MelBridge(nn.Module):
 
     # --- committed parameters ----------------------------------------------------------
     def save_params(self, path: Path = BRIDGE_PARAMS, **metadata: str) -> None:
-        arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in self.state_dict().items()}
+        arrays = {
+            k: v.detach().cpu().numpy().astype(np.float32) for k, v in self.state_dict().items()
+        }
         config = {f"config.{k}": np.array(v) for k, v in asdict(self.config).items()}
         meta = {f"meta.{k}": np.array(v) for k, v in metadata.items()}
         np.savez_compressed(path, **arrays, **config, **meta)

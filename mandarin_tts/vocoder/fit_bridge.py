@@ -27,6 +27,7 @@ from mandarin_tts.vocoder.bridge import (
     BRIDGE_PARAMS,
     BridgeConfig,
     MelBridge,
+    interpolate_to_vocoder_frames,
     vocoder_frames,
 )
 from mandarin_tts.vocoder.fitting_text import FittingTextConfig, fitting_sentences
@@ -58,7 +59,7 @@ def reference_target(reference_mel: np.ndarray, mb_melgan: object) -> np.ndarray
     audio24 = mb_melgan.infer(reference_mel)  # type: ignore[attr-defined]
     up, down = _ratio(OUTPUT_SAMPLE_RATE, ACOUSTIC_SAMPLE_RATE)
     audio16 = resample_poly(audio24, up, down).astype(np.float32)
-    frames = int(vocoder_frames(torch.tensor(reference_mel.shape[0])))
+    frames = vocoder_frames(reference_mel.shape[0])
     audio16 = np.pad(audio16, (0, max(0, frames * VOCODER_HOP - audio16.size)))
     return vocoder_mel(audio16[: frames * VOCODER_HOP])
 
@@ -144,14 +145,10 @@ def _frame_pairs(pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
     """Every vocoder frame with the linearly interpolated acoustic frame it maps from."""
     inputs, targets = [], []
     for pair in pairs:
-        bridge = MelBridge(BridgeConfig())
         mel = torch.from_numpy(pair.acoustic_mel)[None]
         lengths = torch.tensor([mel.shape[1]])
-        from mandarin_tts.vocoder.bridge import interpolate_to_vocoder_frames
-
         with torch.no_grad():
             aligned = interpolate_to_vocoder_frames(mel.transpose(1, 2), lengths)[0].T
-        del bridge
         inputs.append(aligned.numpy())
         targets.append(pair.target_mel)
     return np.concatenate(inputs), np.concatenate(targets)
@@ -190,7 +187,9 @@ def _batch(
     )
 
 
-def masked_l1(prediction: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+def masked_l1(
+    prediction: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor
+) -> torch.Tensor:
     frames = vocoder_frames(lengths)
     keep = (torch.arange(target.shape[-1]).unsqueeze(0) < frames.unsqueeze(1)).unsqueeze(1)
     keep = keep.to(target.dtype).expand_as(target)
@@ -219,11 +218,7 @@ def fit(pairs: list[Pair], config: TrainConfig) -> tuple[MelBridge, dict[str, fl
 
     bridge = MelBridge(BridgeConfig())
     weight, bias = least_squares_affine(training)
-    with torch.no_grad():
-        bridge.affine.weight.copy_(torch.from_numpy(weight)[:, :, None])
-        bridge.affine.bias.copy_(torch.from_numpy(bias))
-        bridge.convs[-1].weight.zero_()
-        bridge.convs[-1].bias.zero_()
+    bridge.start_from_affine(torch.from_numpy(weight), torch.from_numpy(bias))
     scores = {"val_l1_linear": evaluate(bridge, validation)}
     print(f"linear least-squares bridge: validation L1 {scores['val_l1_linear']:.4f}")
 
@@ -241,8 +236,10 @@ def fit(pairs: list[Pair], config: TrainConfig) -> tuple[MelBridge, dict[str, fl
             bridge.eval()
             val = evaluate(bridge, validation)
             bridge.train()
-            print(f"  step {step}: train L1 {loss.item():.4f}, validation L1 {val:.4f} "
-                  f"({time.monotonic() - start:.0f} s)")
+            print(
+                f"  step {step}: train L1 {loss.item():.4f}, validation L1 {val:.4f} "
+                f"({time.monotonic() - start:.0f} s)"
+            )
     bridge.eval()
     scores["val_l1_conv"] = evaluate(bridge, validation)
     print(f"conv bridge: validation L1 {scores['val_l1_conv']:.4f}")

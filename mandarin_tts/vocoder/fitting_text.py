@@ -42,7 +42,8 @@ def frequent_words(size: int, dictionary: Path | None = None) -> list[str]:
 
 
 def fitting_sentences(
-    config: FittingTextConfig = FittingTextConfig(), exclude: set[str] | frozenset[str] = frozenset()
+    config: FittingTextConfig = FittingTextConfig(),
+    exclude: set[str] | frozenset[str] = frozenset(),
 ) -> list[str]:
     """Deterministic pseudo-sentences (seeded), skipping any string in `exclude`."""
     rng = random.Random(config.seed)

@@ -14,12 +14,17 @@ import tritonclient.grpc as grpcclient
 
 from mandarin_tts import contract as c
 
-# Sentences of different lengths (1..32 Han characters plus punctuation).
 BASE_TEXT = "今天天气很好我们一起去公园散步然后再去图书馆看书晚上回家做饭吃饭休息一下"
 
 
-def sentences(count: int) -> list[str]:
-    return [BASE_TEXT[: n + 1] + "。" for n in range(count)]
+def sentences(count: int, max_chars: int = 16) -> list[str]:
+    """`count` different sentences of 1..max_chars Han characters (short: 2 CPU cores)."""
+    texts = []
+    for i in range(count):
+        n = 1 + (i // 2) % max_chars
+        start = (i % 2) * 20 + (i // (2 * max_chars))
+        texts.append(BASE_TEXT[start : start + n] + "。")
+    return texts
 
 
 def http_json_infer(http_url: str, model: str, payload: dict, timeout: float = 120) -> tuple:

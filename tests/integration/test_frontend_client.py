@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import soundfile as sf
-from _frontend_process import FrontendProcess
+from _frontend_process import PROJECT_ROOT, FrontendProcess
 
 from client.__main__ import main
 
@@ -56,3 +59,34 @@ def test_long_file_via_frontend_with_progress(
     assert main(["--file", str(source), "--url", frontend.url, "-o", str(output)]) == 0
     assert "100.0%" in capsys.readouterr().err
     assert sf.info(str(output)).duration > 30
+
+
+@pytest.mark.parametrize(
+    ("example", "server", "output"),
+    [
+        ("frontend_http", "frontend", "hello.wav"),
+        ("openai_speech", "frontend", "hello_openai.wav"),
+        ("triton_http", "http", "hello_http.wav"),
+        ("triton_grpc", "grpc", "hello_grpc.wav"),
+    ],
+)
+def test_protocol_examples_run(
+    example: str,
+    server: str,
+    output: str,
+    triton_server: Any,
+    frontend: FrontendProcess,
+    tmp_path: Path,
+) -> None:
+    url = {
+        "http": triton_server.http_url,
+        "grpc": triton_server.grpc_url,
+        "frontend": frontend.url,
+    }[server]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", f"client.examples.{example}", url],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sf.info(str(tmp_path / output)).duration > 0.5

@@ -28,7 +28,6 @@ pytestmark = pytest.mark.integration
 
 EVAL_DIR = Path("/work/shared/eval")
 LONG_TEXT_PATH = EVAL_DIR / "long_zh.txt"
-SENTENCES_PATH = EVAL_DIR / "sentences_zh.txt"
 DEFAULTS = FrontendConfig()
 
 
@@ -86,6 +85,30 @@ def synthesize_directly(triton_grpc: str, text: str) -> np.ndarray:
     return np.ravel(result.as_numpy(contract.TTS_OUT_AUDIO)).astype(np.float32)
 
 
+def test_streaming_sends_first_bytes_well_before_the_end(frontend: FrontendProcess) -> None:
+    text = _long_text()
+    # First test of the module: Triton's response cache is cold for this text (later tests
+    # reuse its chunks).  A warm cache would answer every chunk at once.
+    body = json.dumps({"text": text, "stream": True}).encode("utf-8")
+    request = urllib.request.Request(
+        frontend.url + "/v1/tts", data=body, headers={"Content-Type": "application/json"}
+    )
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        assert response.headers.get("Transfer-Encoding") == "chunked"
+        first = response.read1(65536)
+        first_s = time.monotonic() - started
+        rest = response.read()
+    total_s = time.monotonic() - started
+    wav = first + rest
+    print(
+        f"\nstreaming {len(text)} chars: first {len(first)} bytes after {first_s:.3f} s, "
+        f"whole {len(wav)} bytes ({(len(wav) - 44) / 32000:.1f} s audio) after {total_s:.3f} s"
+    )
+    assert wav[:4] == b"RIFF" and len(first) > 44
+    assert first_s < 0.5 * total_s
+
+
 def test_long_text_is_one_wav_whose_duration_is_the_sum_of_its_chunks(
     frontend: FrontendProcess, triton_server: Any
 ) -> None:
@@ -116,10 +139,10 @@ def test_long_text_is_one_wav_whose_duration_is_the_sum_of_its_chunks(
 
 
 def test_five_thousand_characters(frontend: FrontendProcess) -> None:
-    if not SENTENCES_PATH.exists():
-        pytest.skip(f"{SENTENCES_PATH} is missing")
-    base = _long_text() + "\n" + SENTENCES_PATH.read_text(encoding="utf-8")
-    text = (base * (5000 // len(base) + 1))[:5000]
+    # The long text nine times, cut to 5,000 characters.  Its chunks were synthesized by the
+    # tests above, so Triton's response cache answers most of them: this checks the 5,000-
+    # character path (chunking, fan-out of ~150 chunks, assembly, a 25 MB stream) cheaply.
+    text = ((_long_text() + "\n") * 9)[:5000]
     started = time.monotonic()
     status, headers, body = post(frontend.url + "/v1/tts", {"text": text, "stream": True})
     elapsed = time.monotonic() - started
@@ -127,32 +150,10 @@ def test_five_thousand_characters(frontend: FrontendProcess) -> None:
     samples = (len(body) - 44) // 2
     print(
         f"\n5,000 chars: {headers['X-Chunks']} chunks, {samples / contract.OUTPUT_SAMPLE_RATE:.1f} s "
-        f"of audio in {elapsed:.1f} s (repeated sentences hit Triton's response cache)"
+        f"of audio in {elapsed:.1f} s (mostly from Triton's response cache)"
     )
+    assert int(headers["X-Chunks"]) > 100
     assert samples / contract.OUTPUT_SAMPLE_RATE > 5000 * 0.1  # well over 0.1 s per character
-
-
-def test_streaming_sends_first_bytes_well_before_the_end(frontend: FrontendProcess) -> None:
-    text = _long_text()
-    # A speed no other test uses, so Triton's response cache cannot answer.
-    body = json.dumps({"text": text, "stream": True, "speed": 1.07}).encode("utf-8")
-    request = urllib.request.Request(
-        frontend.url + "/v1/tts", data=body, headers={"Content-Type": "application/json"}
-    )
-    started = time.monotonic()
-    with urllib.request.urlopen(request, timeout=600) as response:
-        assert response.headers.get("Transfer-Encoding") == "chunked"
-        first = response.read1(65536)
-        first_s = time.monotonic() - started
-        rest = response.read()
-    total_s = time.monotonic() - started
-    wav = first + rest
-    print(
-        f"\nstreaming {len(text)} chars: first {len(first)} bytes after {first_s:.3f} s, "
-        f"whole {len(wav)} bytes ({(len(wav) - 44) / 32000:.1f} s audio) after {total_s:.3f} s"
-    )
-    assert wav[:4] == b"RIFF" and len(first) > 44
-    assert first_s < 0.5 * total_s
 
 
 BAD_INPUTS = [
@@ -289,8 +290,8 @@ def test_overload_gives_429_and_recovers(triton_server: Any, tmp_path: Path) -> 
     try:
         # A long streamed request that we stop reading: it stays active (the server waits on
         # the full socket) for as long as we hold the connection.
-        text = (_long_text() * 10)[:5000]
-        body = json.dumps({"text": text, "stream": True, "speed": 1.11}).encode("utf-8")
+        text = ((_long_text() + "\n") * 9)[:5000]  # cached chunks: fills the socket quickly
+        body = json.dumps({"text": text, "stream": True}).encode("utf-8")
         held = http.client.HTTPConnection("127.0.0.1", busy.port, timeout=600)
         held.request("POST", "/v1/tts", body, {"Content-Type": "application/json"})
         response = held.getresponse()

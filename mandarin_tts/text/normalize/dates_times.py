@@ -68,4 +68,11 @@ def _clock_time(m: re.Match[str]) -> str:
     return text
 
 
-RULES: list[Rule] = [_year_range, _numeric_date, _year, _month_day, _clock_time]
+@rule(
+    "time_range", r"(点(?:[零一二三四五六七八九十]+分)?)\s*[-~]\s*(?=[零一二三四五六七八九十两]+点)"
+)
+def _time_range(m: re.Match[str]) -> str:
+    return m.group(1) + "到"  # 12:30-13:45 -> 十二点三十分到十三点四十五分
+
+
+RULES: list[Rule] = [_year_range, _numeric_date, _year, _month_day, _clock_time, _time_range]

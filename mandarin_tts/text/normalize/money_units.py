@@ -77,12 +77,12 @@ def _percent_range(m: re.Match[str]) -> str:
     return f"{read_percent(m.group(1))}到{read_percent(m.group(2))}"
 
 
-@rule("percent", rf"(?<![\dA-Za-z.])([-+]?{_NUMBER})%|({_NUMBER})%")
+@rule("percent", rf"(?<![\dA-Za-z.])([-+]?{_NUMBER})%|(?<![\d.])({_NUMBER})%")
 def _percent(m: re.Match[str]) -> str:
     return read_percent(m.group(1) or m.group(2))
 
 
-@rule("permille", rf"({_NUMBER})‰")
+@rule("permille", rf"(?<![\d.])({_NUMBER})‰")
 def _permille(m: re.Match[str]) -> str:
     return f"千分之{read_decimal(m.group(1))}"
 

@@ -48,7 +48,8 @@ def _range(m: re.Match[str]) -> str:
 
 @rule("score_ratio", r"(?<![\d.])(\d+)\s*:\s*(\d+)(?![\d.])")
 def _score_ratio(m: re.Match[str]) -> str:
-    return f"{read_cardinal(m.group(1))}比{read_cardinal(m.group(2))}"
+    left, right = (read_cardinal(str(int(g))) for g in m.groups())
+    return f"{left}比{right}"
 
 
 @rule("ordinal", r"第\s*(\d+)")
@@ -66,7 +67,7 @@ def _negative(m: re.Match[str]) -> str:
     return read_decimal("-" + m.group(1))
 
 
-@rule("decimal", r"\d+\.\d+")
+@rule("decimal", r"(?<![\d.])\d+\.\d+")
 def _decimal(m: re.Match[str]) -> str:
     return read_decimal(m.group(0))
 

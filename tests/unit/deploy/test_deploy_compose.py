@@ -192,3 +192,27 @@ def test_our_images_are_always_built_never_pulled_by_name(compose: dict[str, Any
     for name, svc in compose["services"].items():
         assert svc.get("build"), name
         assert svc.get("pull_policy") == "build", name
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("${A}", {"A": "1"}, "1"),
+        ("${A}", {}, ""),
+        ("${A:-d}", {"A": ""}, "d"),
+        ("${A-d}", {"A": ""}, ""),
+        ("${A-d}", {}, "d"),
+        ("x$${A}y", {"A": "1"}, "x${A}y"),
+        ("${A:?need A}", {"A": "v"}, "v"),
+    ],
+)
+def test_interpolation_follows_compose_rules(text: str, env: dict[str, str], expected: str) -> None:
+    assert interpolate(text, env) == expected
+
+
+def test_required_variables_fail_when_unset_or_empty() -> None:
+    with pytest.raises(MissingVariable):
+        interpolate("${A:?need A}", {"A": ""})
+    with pytest.raises(MissingVariable):
+        interpolate("${A?need A}", {})
+    assert interpolate("${A?need A}", {"A": ""}) == ""

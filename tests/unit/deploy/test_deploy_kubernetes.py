@@ -4,13 +4,16 @@ schemas (kubernetes-validate, strict: unknown fields fail), and hardened."""
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_testlib import K8S_DIR, import_render_k8s, load_k8s_documents
+from deploy_testlib import K8S_DIR, import_render_k8s, load_compose, load_k8s_documents
 
 from mandarin_tts.serving.tiers import load_tiers
 
@@ -212,3 +215,35 @@ def test_containers_do_not_share_scratch_space(
         triton = {m["name"] for m in pod["triton"]["volumeMounts"]}
         frontend = {m["name"] for m in pod["frontend"]["volumeMounts"]}
         assert not triton & frontend
+
+
+def trt_cache_path_in_the_image() -> str:
+    """Where triton_glue puts TensorRT engines when MANDARIN_TTS_CACHE=/opt/tts/cache."""
+    code = (
+        "from mandarin_tts.serving.triton_glue import models_dir; print(models_dir() / 'trt_cache')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "MANDARIN_TTS_CACHE": "/opt/tts/cache"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_gpu_tiers_have_a_writable_tensorrt_engine_cache(
+    documents: list[tuple[Path, dict[str, Any]]], render_k8s: Any
+) -> None:
+    path = trt_cache_path_in_the_image()
+    assert path == render_k8s.TRT_CACHE_PATH
+    tiers = load_tiers()
+    for deployment in by_kind(documents, "Deployment").values():
+        mounts = {m["mountPath"] for m in containers(deployment)["triton"]["volumeMounts"]}
+        assert (path in mounts) == bool(tiers[tier_of(deployment)].gpu)
+    compose = load_compose()
+    gpu_mounts = [v.split(":")[1] for v in compose["services"]["triton-gpu"]["volumes"]]
+    assert path in gpu_mounts
+    dockerfile_text = (K8S_DIR.parents[1] / "docker" / "Dockerfile").read_text()
+    assert f"install -d -o 10001 -g 10001 {path}" in dockerfile_text

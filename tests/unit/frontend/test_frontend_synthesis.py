@@ -78,3 +78,34 @@ def test_slow_reader_bounds_work_ahead() -> None:
         await agen.aclose()
 
     asyncio.run(main())
+
+
+def test_first_alone_sends_the_first_chunk_by_itself() -> None:
+    synth = FakeSynthesizer()
+
+    async def main() -> None:
+        agen = synthesize_in_order(
+            _chunks(6),
+            synth,
+            VoiceParams(),
+            window=4,
+            global_limit=asyncio.Semaphore(10),
+            first_alone=True,
+        )
+        await asyncio.sleep(0.005)
+        first = await anext(agen)
+        assert first[0].text == "字" and synth.peak == 1  # nothing ran beside the first chunk
+        rest = [c async for c in agen]
+        assert len(rest) == 5 and synth.peak == 4
+
+    asyncio.run(main())
+
+
+def test_cli_parses_every_config_field() -> None:
+    from frontend.__main__ import parse_args
+
+    config = parse_args(["--port", "9000", "--first-chunk-alone", "--triton-timeout-s", "12.5"])
+    assert (
+        config.port == 9000 and config.first_chunk_alone is True and config.triton_timeout_s == 12.5
+    )
+    assert parse_args([]).first_chunk_alone is False

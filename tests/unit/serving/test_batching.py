@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mandarin_tts.serving.batching import pad_sequences, split_padded
+from mandarin_tts.serving.batching import pad_sequences, plan_runs, split_padded
 
 
 @given(st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=12))
@@ -41,3 +41,21 @@ def test_split_rejects_lengths_beyond_the_padding():
         split_padded(np.zeros((2, 3)), np.array([1, 4]))
     with pytest.raises(ValueError, match="rows"):
         split_padded(np.zeros((2, 3)), np.array([1]))
+
+
+@given(
+    st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=16),
+    st.floats(min_value=1.0, max_value=5.0),
+)
+def test_plan_runs_covers_every_request_once_and_bounds_padding(lengths, ratio):
+    runs = plan_runs(lengths, ratio)
+    assert sorted(i for run in runs for i in run) == list(range(len(lengths)))
+    for run in runs:
+        if len(run) > 1:
+            padded = len(run) * max(lengths[i] for i in run)
+            assert padded <= ratio * sum(lengths[i] for i in run) + 1e-9
+
+
+def test_plan_runs_keeps_one_run_when_padding_is_allowed():
+    assert plan_runs([10, 100, 12], 100.0) == [[0, 2, 1]]
+    assert plan_runs([10, 100, 12], 1.5) == [[0, 2], [1]]

@@ -79,6 +79,11 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("率领", "shuai4 ling3"),
         ("人参", "ren2 shen1"),
         ("尽力", "jin4 li4"),
+        ("转化为声音", "zhuan3 hua4 wei2 sheng1 yin1"),
+        ("为人民服务", "wei4 ren2 min2 fu2 wu4"),
+        ("模型快得多", "mo2 xing2 kuai4 de5 duo1"),
+        ("把长文本切分成短句", "ba3 chang2 wen2 ben3 qie1 fen1 cheng2 duan3 ju4"),
+        ("一切都好", "yi2 qie4 dou1 hao3"),
     ],
     "third_tone": [
         ("你好", "ni2 hao3"),

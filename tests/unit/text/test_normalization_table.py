@@ -71,6 +71,12 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
         ("14:30:15", "十四点三十分十五秒", "shi2 si4 dian3 san1 shi2 fen1 shi2 wu2 miao3"),
         ("2点", "两点", "liang2 dian3"),
         ("１２：３０", "十二点三十分", "shi2 er4 dian3 san1 shi2 fen1"),
+        ("9:00~10:00", "九点到十点", "jiu2 dian3 dao4 shi2 dian3"),
+        (
+            "12:30-13:45",
+            "十二点三十分到十三点四十五分",
+            "shi2 er4 dian3 san1 shi2 fen1 dao4 shi2 san1 dian3 si4 shi2 wu3 fen1",
+        ),
     ],
     "money": [
         ("¥12.50", "十二元五角", "shi2 er4 yuan2 wu2 jiao3"),
@@ -137,6 +143,7 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
         ("3:2", "三比二", "san1 bi3 er4"),
         ("3比2", "三比二", "san1 bi3 er4"),
         ("比分是2:1", "比分是二比一", "bi3 fen1 shi4 er4 bi3 yi1"),
+        ("以3:20获胜", "以三比二十获胜", "yi3 san1 bi3 er4 shi2 huo4 sheng4"),
         ("1+1=2", "一加一等于二", "yi1 jia1 yi1 deng3 yu2 er4"),
     ],
     "ordinal": [

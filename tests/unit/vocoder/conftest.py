@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -43,13 +42,3 @@ def vocoder_session(vocoder_onnx: Path):  # type: ignore[no-untyped-def]
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     return ort.InferenceSession(str(vocoder_onnx), options, providers=["CPUExecutionProvider"])
-
-
-def speech_like_mel(frames: int, seed: int) -> np.ndarray:
-    """Acoustic-space mel [frames, 80]: smooth over time and frequency, roughly N(0, 1)."""
-    rng = np.random.default_rng(seed)
-    raw = rng.standard_normal((frames + 8, 80 + 8)).astype(np.float32)
-    kernel = np.ones(5, np.float32) / 5
-    smooth = np.apply_along_axis(lambda v: np.convolve(v, kernel, "same"), 0, raw)
-    smooth = np.apply_along_axis(lambda v: np.convolve(v, kernel, "same"), 1, smooth)
-    return (smooth[4:-4, 4:-4] * 2.0).astype(np.float32)

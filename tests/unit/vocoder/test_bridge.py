@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from vocoder_testlib import speech_like_mel
 
 from mandarin_tts.contract import N_MELS
 from mandarin_tts.vocoder.bridge import (
@@ -17,8 +18,6 @@ from mandarin_tts.vocoder.bridge import (
     load_metadata,
     vocoder_frames,
 )
-
-from .conftest import speech_like_mel
 
 
 def test_committed_params_load_with_expected_shapes() -> None:
@@ -41,7 +40,9 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     bridge.save_params(path, note="test")
     loaded = MelBridge.load_params(path)
     assert loaded.config == bridge.config
-    for (name, a), (_, b) in zip(bridge.state_dict().items(), loaded.state_dict().items(), strict=True):
+    for (name, a), (_, b) in zip(
+        bridge.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), name
     assert load_metadata(path) == {"note": "test"}
 

@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from vocoder_testlib import speech_like_mel
 
 from mandarin_tts import contract as c
 from mandarin_tts.vocoder.bridge import SAMPLES_PER_ACOUSTIC_FRAME
 from mandarin_tts.vocoder.export import build_vocoder_module
-
-from .conftest import speech_like_mel
 
 # Items may differ near their own end (where a lone item meets the sequence boundary).
 END_SAMPLES = 400
@@ -60,7 +59,9 @@ def test_mixed_length_batch_matches_items_alone(vocoder_session) -> None:  # typ
         n = int(audio_lengths[row])
         assert int(alone_len[0]) == n == alone.shape[1]
         assert np.abs(alone[0]).max() > 1e-3
-        np.testing.assert_allclose(audio[row, : n - END_SAMPLES], alone[0, : n - END_SAMPLES], atol=1e-4)
+        np.testing.assert_allclose(
+            audio[row, : n - END_SAMPLES], alone[0, : n - END_SAMPLES], atol=5e-4
+        )
         assert not audio[row, n:].any(), "padded tail must be zero"
 
 
@@ -80,5 +81,5 @@ def test_onnx_matches_torch_module(vocoder_session) -> None:  # type: ignore[no-
     with torch.no_grad():
         expected, expected_lengths = module(torch.from_numpy(mel), torch.from_numpy(lengths))
     np.testing.assert_array_equal(audio_lengths, expected_lengths.numpy())
-    np.testing.assert_allclose(audio, expected.numpy(), atol=1e-4)
-    assert np.abs(audio).max() <= 1.0
+    np.testing.assert_allclose(audio, expected.numpy(), atol=5e-4)
+    assert np.abs(audio).max() <= 1.0 + 1e-6  # tanh output

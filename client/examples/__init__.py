@@ -1,0 +1,2 @@
+"""Short examples of each protocol: the HTTP frontend (native and OpenAI-style), Triton HTTP,
+Triton gRPC."""

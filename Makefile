@@ -15,6 +15,11 @@ models: setup
 serve: models
 	$(PY) -m mandarin_tts.serving.launcher $(if $(TIER),--tier $(TIER),)
 
+# Render a tier's Triton repository (TIER=cpu-2 rewrites the committed model_repository/;
+# other tiers go to .cache/model_repository/<tier>). `make render TIER=gpu-t4`
+render: setup
+	$(PY) -m mandarin_tts.serving.render --tier $(or $(TIER),cpu-2)
+
 test: models
 	$(PY) -m pytest -q tests/unit tests/integration
 

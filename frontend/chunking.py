@@ -152,6 +152,11 @@ def _jieba_cut() -> Callable[[str], list[str]]:
         return list
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (about 1-2 s) rather than inside the first long request."""
+    _jieba_cut()("预热词典")
+
+
 def _words(tokens: list[_Token]) -> list[_Token]:
     """Word-level tokens: Chinese runs cut with jieba, everything else unchanged."""
     out: list[_Token] = []

@@ -123,7 +123,7 @@ def main() -> None:
         f"vocoder ONNX {vocoder_s:.2f} s (RTF {vocoder_s / audio_s:.3f}), 2 threads"
     )
     print(
-        f"frontend (uncached): RTF {cold / audio_s:.4f}, {cold / total:.1%} of total synthesis time"
+        f"frontend (uncached): RTF {cold / audio_s:.4f}, {cold / total:.2%} of total synthesis time"
     )
 
 

@@ -27,7 +27,7 @@ from mandarin_tts.text.overrides import (
 )
 
 # Characters whose reading inside a word pypinyin does not know comes from the context rule.
-_CONTEXT_CHARS = frozenset("还长得")
+_CONTEXT_CHARS = frozenset("还长得行")
 _SYLLABLE = re.compile(r"^[a-zv]+[1-5]$")
 _RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Z]+|[" + PAUSE_PUNCTUATION + "]")
 

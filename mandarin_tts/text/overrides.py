@@ -8,7 +8,7 @@ wrong falls in three groups, each a table here:
   Xiandai Hanyu Cidian marks them, pypinyin gives the citation tone);
 * NOT_ERHUA: words ending in 儿 where 儿 is a full syllable (女儿), not an r-suffix.
 
-Single-character words whose reading depends on the neighbours (还, 长, 地, 得, 只, 为)
+Single-character words whose reading depends on the neighbours (还, 长, 地, 得, 只, 行, 为)
 or whose pypinyin default is the rarer reading (切) are handled by `single_char_reading`.
 """
 
@@ -260,6 +260,8 @@ def single_char_reading(char: str, prev: str, next_: str, default: str) -> str:
         return "de5" if prev else "de2"
     if char == "只" and prev and prev[-1] in _NUMERAL_CHARS:  # measure word 'zhī'
         return "zhi1"
+    if char == "行" and prev and prev[-1] in _NUMERAL_CHARS:  # measure word 'háng' (line)
+        return "hang2"
     if char == "为":
         return "wei2" if prev and prev[-1] in _WEI2_AFTER else "wei4"
     return SINGLE_CHAR_READINGS.get(char, default)

@@ -17,7 +17,7 @@ from mandarin_tts import contract as c
 BASE_TEXT = "今天天气很好我们一起去公园散步然后再去图书馆看书晚上回家做饭吃饭休息一下"
 
 
-def sentences(count: int, max_chars: int = 16) -> list[str]:
+def sentences(count: int, max_chars: int = 8) -> list[str]:
     """`count` different sentences of 1..max_chars Han characters (short: 2 CPU cores)."""
     texts = []
     for i in range(count):

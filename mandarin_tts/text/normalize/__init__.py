@@ -14,6 +14,7 @@ from mandarin_tts.text.normalize.charset import clean_characters, drop_spaces_ne
 from mandarin_tts.text.normalize.punctuation import (
     PAUSE_PUNCTUATION,
     canonical_punctuation,
+    spoken_address_symbols,
     uppercase_letters,
 )
 from mandarin_tts.text.normalize.rules import apply_rules
@@ -29,6 +30,7 @@ def normalize_text(text: str) -> str:
     """'今天是2024年3月5日' -> '今天是二零二四年三月五日'."""
     text = clean_characters(text)
     text = apply_rules(NUMBER_RULES, text)
+    text = spoken_address_symbols(text)
     text = uppercase_letters(text)
     text = canonical_punctuation(text)
     text = drop_spaces_next_to_chinese(text)

@@ -21,6 +21,7 @@ _AFTER_NFKC: dict[str, str | int | None] = {**_UNPROTECT, **_DASHES}
 _AFTER_NFKC_TABLE = str.maketrans(_AFTER_NFKC)
 
 _WHITESPACE = re.compile(r"\s+")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _SPACE_NEXT_TO_CJK = re.compile(rf"(?<=[{_CJK}，。！？；：、]) | (?=[{_CJK}，。！？；：、])")
 
@@ -31,7 +32,7 @@ def is_cjk(char: str) -> bool:
 
 def _keep(char: str) -> bool:
     if char.isascii():
-        return char.isprintable() or char in " \n\t"
+        return char.isprintable() or char in " \n\r\t"
     if is_cjk(char) or char in _KEPT_SYMBOLS:
         return True
     category = unicodedata.category(char)
@@ -47,6 +48,7 @@ def clean_characters(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.translate(_AFTER_NFKC_TABLE)
     text = "".join(c for c in text if _keep(c))
+    text = _LINE_BREAKS.sub("。", text.strip())  # a line break ends a sentence
     text = zhconv.convert(text, "zh-hans")  # script conversion only, no regional wording
     text = _WHITESPACE.sub(" ", text).strip()
     return text

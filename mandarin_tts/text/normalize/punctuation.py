@@ -31,6 +31,15 @@ def _strongest(run: re.Match[str]) -> str:
     return marks[-1]
 
 
+# Inside addresses (www.example.com, a@b.cn) a dot is said 点 and @ is said 艾特.
+_ADDRESS_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])")
+_ADDRESS_AT = re.compile(r"(?<=[A-Za-z0-9])@(?=[A-Za-z0-9])")
+
+
+def spoken_address_symbols(text: str) -> str:
+    return _ADDRESS_AT.sub("艾特", _ADDRESS_DOT.sub("点", text))
+
+
 def canonical_punctuation(text: str) -> str:
     text = text.translate(_TABLE)
     text = _DROP.sub(" ", text)

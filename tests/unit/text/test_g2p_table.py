@@ -84,6 +84,8 @@ CASES: dict[str, list[tuple[str, str]]] = {
         ("模型快得多", "mo2 xing2 kuai4 de5 duo1"),
         ("把长文本切分成短句", "ba3 chang2 wen2 ben3 qie1 fen1 cheng2 duan3 ju4"),
         ("一切都好", "yi2 qie4 dou1 hao3"),
+        ("第二行", "di4 er4 hang2"),
+        ("不行", "bu4 xing2"),
     ],
     "third_tone": [
         ("你好", "ni2 hao3"),

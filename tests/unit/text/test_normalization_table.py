@@ -158,11 +158,13 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
         ("cpu", "CPU", "xi1 pi1 you1"),
         ("5G网络", "五G网络", "wu3 ji4 wang3 luo4"),
         ("USB接口", "USB接口", "you1 ai2 si5 bi4 jie1 kou3"),
+        ("abc@qq.com", "ABC艾特QQ点COM", "ei1 bi4 xi1 ai4 te4 qiu1 qiu1 dian3 xi1 ou1 ai2 mu5"),
     ],
     "width": [
         ("ＡＢＣ", "ABC", "ei1 bi4 xi1"),
         ("１２３", "一百二十三", "yi4 bai3 er4 shi2 san1"),
         ("你好！", "你好！", "ni2 hao3"),
+        ("你好\n再见", "你好。再见", "ni2 hao3 zai4 jian4"),
     ],
     "emoji_control": [
         ("你好😀", "你好", "ni2 hao3"),

@@ -36,3 +36,8 @@ lint: setup
 format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# Bounded headless locust run against `make serve` (docs/loadtest.md); WORKERS=2 for master + 2 workers.
+.PHONY: loadtest
+loadtest:
+	bash scripts/loadtest.sh $(LOADTEST_ARGS)

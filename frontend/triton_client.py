@@ -68,9 +68,9 @@ class TritonSynthesizer:
                 self.model_name,
                 inputs,
                 outputs=self._outputs,
-                # Server-side request timeout too: it replaces the steps' queue timeouts where
-                # their queue policy allows an override, so a long request is not dropped
-                # from the queue while our own deadline has not passed.
+                # Server-side too (the ensemble passes it to its steps): Triton drops a chunk
+                # we stopped waiting for.  An override can only shorten the steps' default
+                # queue timeouts, never extend them.
                 timeout=int(deadline_s * 1_000_000),
                 client_timeout=deadline_s,
             )

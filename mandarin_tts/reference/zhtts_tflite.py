@@ -54,13 +54,19 @@ class ReferenceFastSpeech2:
 
     # Output order of the converted graph (TensorFlowTTS's FastSpeech2 inference signature).
     OUTPUTS = ("mel_before", "mel_after", "durations", "f0", "energy")
-    # Intermediate holding the durations just before rounding (relu(exp(d) - 1) * ratio).
-    UNROUNDED_DURATIONS = "mul"
+    # Intermediates kept with keep_intermediates=True: durations before rounding
+    # (relu(exp(d) - 1) * ratio) and the random per-symbol dropout masks (1 keep, 0 drop;
+    # kept embeddings are doubled) on the f0 and energy embeddings.
+    INTERMEDIATES = {
+        "durations_unrounded": "mul",
+        "f0_dropout_keep": "dropout_55/dropout/Cast",
+        "energy_dropout_keep": "dropout_56/dropout/Cast",
+    }
 
     def __init__(
         self, model_path: Path | None = None, num_threads: int = 2, keep_intermediates: bool = False
     ) -> None:
-        """`keep_intermediates` adds 'durations_unrounded' to infer()'s output (slower)."""
+        """`keep_intermediates` adds INTERMEDIATES' keys to infer()'s output (slower)."""
         self._interp = _interpreter(
             model_path or sources.asset(sources.FASTSPEECH2_TFLITE),
             num_threads,
@@ -68,13 +74,10 @@ class ReferenceFastSpeech2:
         )
         self._inputs = self._interp.get_input_details()
         self._outputs = self._interp.get_output_details()
-        self._unrounded_index: int | None = None
+        self._intermediates: dict[str, int] = {}
         if keep_intermediates:
-            (self._unrounded_index,) = (
-                t["index"]
-                for t in self._interp.get_tensor_details()
-                if t["name"] == self.UNROUNDED_DURATIONS
-            )
+            index_of = {t["name"]: t["index"] for t in self._interp.get_tensor_details()}
+            self._intermediates = {key: index_of[n] for key, n in self.INTERMEDIATES.items()}
 
     def infer(
         self, ids: np.ndarray, speed: float = 1.0, pitch: float = 1.0, energy: float = 1.0
@@ -105,8 +108,8 @@ class ReferenceFastSpeech2:
             for name, detail in zip(self.OUTPUTS, self._outputs, strict=True)
         }
         out["durations"] = out["durations"].astype(np.int64)
-        if self._unrounded_index is not None:
-            out["durations_unrounded"] = self._interp.get_tensor(self._unrounded_index)[0].copy()
+        for key, index in self._intermediates.items():
+            out[key] = self._interp.get_tensor(index).reshape(-1).copy()
         return out
 
 

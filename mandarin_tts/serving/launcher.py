@@ -17,12 +17,20 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR, PROJECT_ROOT, VOCODER_ONNX
 from mandarin_tts.serving.probe import PROBE_TEXT, ProbeError, probe
 from mandarin_tts.serving.render import load_repository, render, repository_for, validate
-from mandarin_tts.serving.server import ADMIN_HEADER, ServerError, ServerOptions, TritonProcess
+from mandarin_tts.serving.server import (
+    ADMIN_HEADER,
+    GRPC_ADMIN_HEADER,
+    ServerError,
+    ServerOptions,
+    TritonProcess,
+)
 from mandarin_tts.serving.tiers import default_tier, get_tier, load_tiers
 from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
 
@@ -53,7 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--metrics-port", type=int, default=8002)
     p.add_argument("--frontend-port", type=int, default=8080)
     p.add_argument("--no-frontend", action="store_true", help="start Triton only")
-    p.add_argument("--models-dir", type=Path, help="directory with acoustic.onnx/vocoder.onnx")
+    p.add_argument(
+        "--models-dir",
+        type=Path,
+        default=Path(os.environ[MODELS_DIR_ENV]) if os.environ.get(MODELS_DIR_ENV) else None,
+        help=f"directory with acoustic.onnx/vocoder.onnx (default: ${MODELS_DIR_ENV} or the cache)",
+    )
     p.add_argument("--no-build", action="store_true", help="fail instead of building models")
     p.add_argument("--probe-interval", type=float, default=60.0, help="seconds; 0 disables")
     p.add_argument("--check", action="store_true", help="start, probe, shut down (smoke test)")
@@ -97,6 +110,20 @@ def start_frontend(
     )
     log.close()
     return proc
+
+
+def wait_frontend(proc: subprocess.Popen, host: str, port: int, timeout_s: float = 30.0) -> bool:
+    """True once the frontend answers /healthz (any HTTP status: it is listening)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    return False
 
 
 def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15.0) -> None:
@@ -187,10 +214,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Triton is up: http://{server.http_url}  grpc {server.grpc_url}  "
             f"metrics http://{server.metrics_url}/metrics\n"
-            f"  admin APIs need header '{ADMIN_HEADER}: <{key_file}>'"
+            f"  admin APIs need the key in {key_file}: HTTP header '{ADMIN_HEADER}', "
+            f"gRPC metadata '{GRPC_ADMIN_HEADER}'"
         )
         if frontend is not None:
-            print(f"frontend: http://{args.host}:{args.frontend_port}")
+            if wait_frontend(frontend, args.host, args.frontend_port):
+                print(f"frontend: http://{args.host}:{args.frontend_port}")
+            else:
+                print(f"frontend did not start; see {logs / 'frontend.log'}")
         print("Ctrl-C to stop.")
         code = 0 if args.check else watch(server, frontend, args.probe_interval, logs)
     except (ServerError, ProbeError) as exc:

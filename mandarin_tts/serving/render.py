@@ -284,22 +284,43 @@ def parse_config(text: str) -> mc.ModelConfig:
     return text_format.Parse(text, mc.ModelConfig())
 
 
+def _model_files(config: mc.ModelConfig, tier: Tier) -> dict[str, bytes]:
+    files = {"config.pbtxt": config_text(config, tier).encode()}
+    if config.platform == "ensemble":
+        # Triton needs the version directory; git needs a file to keep it.
+        files["1/.gitkeep"] = b""
+    else:
+        files["1/model.py"] = MODEL_PY.read_bytes()
+    return files
+
+
+def _current_files(model_dir: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(model_dir)): p.read_bytes()
+        for p in model_dir.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
 def render(tier: Tier, out_dir: Path) -> Path:
-    """Write the repository for `tier` into `out_dir` (replacing the models it owns)."""
+    """Write the repository for `tier` into `out_dir`.
+
+    A model directory that already holds exactly the rendered files is left alone, so
+    re-rendering the repository a server is running from changes nothing.
+    """
     configs = tier_configs(tier)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, config in configs.items():
         model_dir = out_dir / name
+        files = _model_files(config, tier)
+        if model_dir.is_dir() and _current_files(model_dir) == files:
+            continue
         if model_dir.exists():
             shutil.rmtree(model_dir)
-        version_dir = model_dir / "1"
-        version_dir.mkdir(parents=True)
-        (model_dir / "config.pbtxt").write_text(config_text(config, tier))
-        if config.platform == "ensemble":
-            # Triton needs the version directory; git needs a file to keep it.
-            (version_dir / ".gitkeep").write_text("")
-        else:
-            shutil.copyfile(MODEL_PY, version_dir / "model.py")
+        for rel, data in files.items():
+            path = model_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
     return out_dir
 
 

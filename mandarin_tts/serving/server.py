@@ -30,6 +30,8 @@ TRITON_HOME_ENV = "MANDARIN_TTS_TRITON_HOME"
 
 RESTRICTED_APIS = ("model-repository", "model-config", "shared-memory", "trace", "logging")
 ADMIN_HEADER = "triton-admin-key"
+# Over gRPC Triton expects the key under this metadata name.
+GRPC_ADMIN_HEADER = f"triton-grpc-protocol-{ADMIN_HEADER}"
 
 
 class ServerError(RuntimeError):

@@ -18,7 +18,12 @@ import pytest
 
 from mandarin_tts.serving.probe import probe
 from mandarin_tts.serving.render import COMMITTED_REPOSITORY
-from mandarin_tts.serving.server import ADMIN_HEADER, ServerOptions, TritonProcess
+from mandarin_tts.serving.server import (
+    ADMIN_HEADER,
+    GRPC_ADMIN_HEADER,
+    ServerOptions,
+    TritonProcess,
+)
 from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
 
 # Development only: serve another repository (e.g. with a stand-in model) instead.
@@ -32,7 +37,8 @@ class RunningServer:
     metrics_url: str
     repository: Path
     log_path: Path
-    admin_headers: dict[str, str] = field(default_factory=dict)
+    admin_headers: dict[str, str] = field(default_factory=dict)  # HTTP
+    grpc_admin_headers: dict[str, str] = field(default_factory=dict)
     process: TritonProcess | None = None
 
     def log_tail(self, lines: int = 80) -> str:
@@ -78,6 +84,7 @@ def triton_server(tmp_path_factory, request):
         repository=repository,
         log_path=process.log_path,
         admin_headers={ADMIN_HEADER: admin_key},
+        grpc_admin_headers={GRPC_ADMIN_HEADER: admin_key},
         process=process,
     )
     process.start()

@@ -59,7 +59,7 @@ def test_served_repository_is_the_committed_cpu2_render(triton_server):
     committed = load_repository(COMMITTED_REPOSITORY)
     with grpcclient.InferenceServerClient(triton_server.grpc_url) as client:
         for name, config in committed.items():
-            served = client.get_model_config(name, headers=triton_server.admin_headers).config
+            served = client.get_model_config(name, headers=triton_server.grpc_admin_headers).config
             assert served.max_batch_size == config.max_batch_size, name
             assert [i.name for i in served.input] == [i.name for i in config.input], name
             if config.platform != "ensemble":

@@ -151,3 +151,32 @@ def test_text_step_outputs_ids_scales_and_debug():
         "PITCH must be within [0.5, 2.0], got 7.0",
     ]
     assert all(isinstance(r, StepInputError) for r in results[1:])
+
+
+def test_split_runs_give_the_same_results_as_one_run(standins):
+    session = make_session(standins / "acoustic.onnx", OrtSettings())
+    one_run = OnnxBatchStep(session, ACOUSTIC_SPEC, max_pad_ratio=1e9)
+    split = OnnxBatchStep(session, ACOUSTIC_SPEC, max_pad_ratio=1.0)
+    batch = [ids_request(n) for n in (2, 30, 3, 29, 1)]
+    for a, b in zip(one_run.run_batch(batch), split.run_batch(batch), strict=True):
+        np.testing.assert_array_equal(a[c.AC_OUT_MEL], b[c.AC_OUT_MEL])
+
+
+def test_glue_builds_steps_from_the_rendered_config(standins, monkeypatch):
+    import json
+
+    from google.protobuf.json_format import MessageToDict
+
+    from mandarin_tts.serving import triton_glue
+    from mandarin_tts.serving.render import tier_configs
+    from mandarin_tts.serving.tiers import get_tier
+
+    monkeypatch.setenv(triton_glue.MODELS_DIR_ENV, str(standins))
+    config = tier_configs(get_tier("cpu-2"))[c.MODEL_VOCODER]
+    # Triton passes the config as JSON with parameters as {"key": {"string_value": ...}}.
+    as_json = json.dumps(MessageToDict(config, preserving_proto_field_name=True))
+    loaded = triton_glue.load_step({"model_config": as_json, "model_name": "vocoder"})
+    assert loaded.input_names == (c.VOC_IN_MEL,)
+    assert loaded.step.max_pad_ratio == 1.5
+    out = loaded.step.run_batch([{c.VOC_IN_MEL: np.zeros((1, 3, c.N_MELS), np.float32)}])
+    assert out[0][c.VOC_OUT_AUDIO].shape == (1, 600)

@@ -1,4 +1,4 @@
-"""Fixtures for the vocoder tests: the pretrained generator and a freshly exported ONNX."""
+"""Fixtures for the vocoder tests: the pretrained generator and the built vocoder ONNX."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from mandarin_tts.vocoder.export import build_vocoder_onnx
 from mandarin_tts.vocoder.hifigan import HiFiGANGenerator
 from mandarin_tts.vocoder.torchscript_weights import load_generator, load_torchscript
 
@@ -28,11 +27,9 @@ def scripted() -> torch.jit.ScriptModule:
 
 
 @pytest.fixture(scope="session")
-def vocoder_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built by the same function the build calls, into a private folder."""
-    path = tmp_path_factory.mktemp("vocoder") / "vocoder.onnx"
-    build_vocoder_onnx(path)
-    return path
+def vocoder_onnx(built_models: tuple[Path, Path]) -> Path:
+    """The vocoder ONNX from the project build (rebuilt there when code or params changed)."""
+    return built_models[1]
 
 
 @pytest.fixture(scope="session")

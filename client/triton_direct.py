@@ -11,7 +11,8 @@ import numpy as np
 
 from client.progress import ProgressBar
 from frontend.assembly import Assembler, apply_volume
-from frontend.chunking import DEFAULT_MAX_CHARS, split_text
+from frontend.chunking import split_text
+from frontend.config import FrontendConfig
 from frontend.encoding import AudioFormat, encode
 from mandarin_tts import contract
 
@@ -43,11 +44,11 @@ def synthesize(
     *,
     speed: float = 1.0,
     audio_format: str = "wav",
-    max_chars: int = DEFAULT_MAX_CHARS,
     model: str = contract.MODEL_ENSEMBLE,
     show_progress: bool = False,
 ) -> bytes:
-    chunks = split_text(text, max_chars)
+    defaults = FrontendConfig()  # chunk exactly as the frontend does
+    chunks = split_text(text, defaults.chunk_max_chars, defaults.first_chunk_max_chars)
     if not chunks:
         raise ValueError("the text has nothing to speak")
     infer = _infer_fn(protocol, url, model)

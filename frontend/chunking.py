@@ -19,7 +19,10 @@ from mandarin_tts import contract
 # A chunk must stay below what one Triton request accepts: TEXT_MAX_CHARS code points, and
 # its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character).
 HARD_MAX_CHARS: int = min(contract.TEXT_MAX_CHARS - 1, contract.AC_MAX_SYMBOLS // 3)
-DEFAULT_MAX_CHARS = 50
+# Chosen by measurement (loadtest/bench_chunking.py, docs/frontend.md): on the cpu-2 tier 30
+# beat 50 on both first audio and total time (less padding inside Triton batches).
+DEFAULT_MAX_CHARS = 30
+DEFAULT_FIRST_MAX_CHARS = 15
 
 
 class Pause(enum.IntEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from frontend.chunking import DEFAULT_MAX_CHARS
+from frontend.chunking import DEFAULT_FIRST_MAX_CHARS, DEFAULT_MAX_CHARS
 from mandarin_tts import contract
 
 
@@ -19,9 +19,10 @@ class FrontendConfig:
     max_body_bytes: int = 256 * 1024
     # Chunking: soft maximum per chunk; a shorter first chunk reaches the listener sooner.
     chunk_max_chars: int = DEFAULT_MAX_CHARS
-    first_chunk_max_chars: int = DEFAULT_MAX_CHARS
-    # Send the first chunk alone (not batched with, and padded to, longer ones behind it).
-    first_chunk_alone: bool = False
+    first_chunk_max_chars: int = DEFAULT_FIRST_MAX_CHARS
+    # Send the first chunk alone (not batched with, and padded to, longer ones behind it):
+    # measured first audio 4.2 s instead of 52.8 s for the long eval text.
+    first_chunk_alone: bool = True
     # Concurrency: Triton calls in flight per request and across all requests.  More than
     # Triton can batch at once (max_batch_size 8 on the cpu-2 tier) only queues inside it.
     per_request_concurrency: int = 4

@@ -23,8 +23,9 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+import gevent  # noqa: E402
 from locust import User, between, events, task  # noqa: E402
-from locust.runners import WorkerRunner  # noqa: E402
+from locust.runners import MasterRunner, WorkerRunner  # noqa: E402
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV  # noqa: E402
 
 from frontend.chunking import HARD_MAX_CHARS  # noqa: E402
@@ -173,6 +174,38 @@ def send_metrics(client_id: str, data: dict[str, Any]) -> None:
 @events.worker_report.add_listener
 def receive_metrics(client_id: str, data: dict[str, Any]) -> None:
     METRICS.merge(data.get(METRICS_KEY, {}))
+
+
+@events.init.add_listener
+def let_requests_finish(environment: Any, runner: Any, **_: Any) -> None:
+    """TTS requests last seconds: at the end of a run, wait for the ones in flight.
+
+    Without --stop-timeout locust kills them (and they vanish from the stats). A distributed
+    master's --run-time quits at once and waits only 0.5 s for the workers' last reports, so
+    the master takes the run time over: stop (workers finish their requests), then quit.
+    """
+    if not environment.stop_timeout:
+        environment.stop_timeout = float(option(environment, "request_timeout", 300.0))
+    options = environment.parsed_options
+    if isinstance(runner, MasterRunner) and options is not None and options.run_time:
+        run_time, options.run_time = options.run_time, None
+
+        def stop_then_quit() -> None:
+            print(f"run time of {run_time} s reached: waiting for requests in flight")
+            runner.stop()
+            runner.quit()
+
+        @environment.events.test_start.add_listener
+        def start_clock(**_: Any) -> None:
+            gevent.spawn_later(run_time, stop_then_quit)
+
+
+@events.test_stop.add_listener
+def flush_worker_stats(environment: Any, **_: Any) -> None:
+    """locust 2.18: a worker told to stop reports "stopped" without a last stats report, and
+    the master then discards its later reports; send the finished requests first."""
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner._send_stats()
 
 
 @events.reset_stats.add_listener

@@ -27,7 +27,7 @@ LOCUSTFILE=loadtest/locustfile.py
 
 mkdir -p "$OUT_DIR"
 common=(-f "$LOCUSTFILE")
-run=(--headless -u "$USERS" -r "$SPAWN_RATE" -t "$RUN_TIME" --stop-timeout 120
+run=(--headless -u "$USERS" -r "$SPAWN_RATE" -t "$RUN_TIME"
      --host "$HOST" --csv "$OUT_DIR/tts" --html "$OUT_DIR/tts.html" --only-summary)
 
 if [[ "$WORKERS" -eq 0 ]]; then
@@ -36,7 +36,16 @@ fi
 
 worker_pids=()
 stop_workers() {
+    # Stopped workers idle until told to quit; a worker whose master is gone can hang in
+    # its own shutdown, hence TERM, a grace period, then KILL.
     for pid in "${worker_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 20); do
+        alive=0
+        for pid in "${worker_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [[ $alive -eq 0 ]] && return
+        sleep 0.5
+    done
+    for pid in "${worker_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 trap stop_workers EXIT
 for i in $(seq 1 "$WORKERS"); do

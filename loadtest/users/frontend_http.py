@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import time
+from typing import Any
 
 import requests
 
@@ -58,7 +59,7 @@ class FrontendClient:
 
     def synthesize(self, text: Text, stream: bool, speed: float | None = None) -> None:
         name = f"{TARGET} {'stream' if stream else 'file'} {text.kind}"
-        body: dict[str, object] = {"text": text.text, "format": "wav", "stream": stream}
+        body: dict[str, Any] = {"text": text.text, "format": "wav", "stream": stream}
         if speed is not None:
             body["speed"] = speed
         started = time.perf_counter()

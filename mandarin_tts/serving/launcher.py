@@ -171,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     ensure_models(args.models_dir, allow_build=not args.no_build)
     if args.models_dir is not None:
         os.environ[MODELS_DIR_ENV] = str(args.models_dir.resolve())
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: binding Triton 2.51 to {args.host}; it has known CVEs and no request "
+            "size limits, keep it behind the frontend (docs/serving.md, Security)",
+            file=sys.stderr,
+        )
     tiers = load_tiers()
     tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
     if os.environ.get(REPOSITORY_ENV):
@@ -180,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         repository = render(tier, repository_for(tier))
     print(f"tier {tier.name}: {tier.description}\nrepository {repository}")
 
-    logs = run_dir()
+    logs = run_dir() / f"port-{args.http_port}"  # several launchers may run side by side
+    logs.mkdir(parents=True, exist_ok=True)
     admin_key = secrets.token_hex(16)
     key_file = logs / "admin_key"
     key_file.write_text(admin_key)

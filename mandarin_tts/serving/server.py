@@ -77,7 +77,11 @@ def prepare_install(work_dir: Path) -> Path:
                 shutil.rmtree(link)
             else:
                 link.unlink()
-        link.symlink_to(target)
+        try:
+            link.symlink_to(target)
+        except FileExistsError:  # another launcher made it a moment ago
+            if link.resolve() != target.resolve():
+                raise
     return work_dir
 
 

@@ -53,8 +53,7 @@ def run_locust(
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "-u", str(users), "-r", str(users), "-t", run_time,
-        # In-flight requests finish after the time limit instead of being dropped.
-        "--stop-timeout", "90", "--host", host, "--text-mix", "short=1",
+        "--host", host, "--text-mix", "short=1",
         "--csv", str(prefix), "--html", str(out_dir / "tts.html"), "--only-summary",
         *extra,
     ]  # fmt: skip

@@ -17,7 +17,13 @@ def test_checker_and_contract_interface(acoustic_onnx: Path) -> None:
     onnx.checker.check_model(model, full_check=True)
     elem = onnx.TensorProto
     inputs = {i.name: i.type.tensor_type for i in model.graph.input}
-    assert list(inputs) == [c.AC_IN_IDS, c.AC_IN_LENGTHS, c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY]
+    assert list(inputs) == [
+        c.AC_IN_IDS,
+        c.AC_IN_LENGTHS,
+        c.AC_IN_SPEED,
+        c.AC_IN_PITCH,
+        c.AC_IN_ENERGY,
+    ]
     assert inputs[c.AC_IN_IDS].elem_type == elem.INT64
     assert inputs[c.AC_IN_LENGTHS].elem_type == elem.INT64
     for name in (c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY):

@@ -33,7 +33,9 @@ def frontend_url() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     loop = asyncio.new_event_loop()
-    app = create_app(FrontendConfig(port=port, chunk_max_chars=20), lambda _c: FakeSynthesizer(0.001))
+    app = create_app(
+        FrontendConfig(port=port, chunk_max_chars=20), lambda _c: FakeSynthesizer(0.001)
+    )
     runner = web.AppRunner(app)
     started = threading.Event()
 
@@ -77,7 +79,9 @@ def test_text_to_wav_via_frontend(frontend_url: str, tmp_path: Path) -> None:
     assert info.samplerate == 16000 and info.frames > 0
 
 
-def test_long_file_shows_progress(frontend_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_long_file_shows_progress(
+    frontend_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "chapter.txt"
     source.write_text("春天来了，花开了，鸟儿在歌唱。\n" * 40, encoding="utf-8")
     output = tmp_path / "chapter.wav"

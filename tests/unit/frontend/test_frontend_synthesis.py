@@ -104,8 +104,7 @@ def test_first_alone_sends_the_first_chunk_by_itself() -> None:
 def test_cli_parses_every_config_field() -> None:
     from frontend.__main__ import parse_args
 
-    config = parse_args(["--port", "9000", "--first-chunk-alone", "--triton-timeout-s", "12.5"])
-    assert (
-        config.port == 9000 and config.first_chunk_alone is True and config.triton_timeout_s == 12.5
-    )
-    assert parse_args([]).first_chunk_alone is False
+    config = parse_args(["--port", "9000", "--no-first-chunk-alone", "--triton-timeout-s", "12.5"])
+    assert config.port == 9000 and config.triton_timeout_s == 12.5
+    assert config.first_chunk_alone is False
+    assert parse_args([]).first_chunk_alone is True

@@ -14,7 +14,12 @@ from frontend.triton_client import map_triton_error
     [
         ("StatusCode.INVALID_ARGUMENT", "TEXT has 563 characters", TextRejected, 400),
         ("StatusCode.DEADLINE_EXCEEDED", "Deadline Exceeded", TritonTimeout, 503),
-        ("StatusCode.UNAVAILABLE", "in ensemble 'tts', Request timeout expired", TritonTimeout, 503),
+        (
+            "StatusCode.UNAVAILABLE",
+            "in ensemble 'tts', Request timeout expired",
+            TritonTimeout,
+            503,
+        ),
         ("StatusCode.UNAVAILABLE", "failed to connect to all addresses", TritonUnavailable, 503),
         ("StatusCode.INTERNAL", "Stub process is not healthy", TritonUnavailable, 503),
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
@@ -46,6 +48,7 @@ class TritonSynthesizer:
         self.model_name = model_name
         self.timeout_s = timeout_s
         self._client = grpcclient.InferenceServerClient(url)
+        self._in_flight: set[asyncio.Future[np.ndarray]] = set()
         self._outputs = [
             grpcclient.InferRequestedOutput(contract.TTS_OUT_AUDIO),
             grpcclient.InferRequestedOutput(contract.TTS_OUT_SAMPLE_RATE),
@@ -63,6 +66,20 @@ class TritonSynthesizer:
             _input(contract.TTS_IN_ENERGY, np.array([[params.energy]], np.float32), "FP32"),
         ]
         deadline_s = timeout_s or self.timeout_s
+        call = asyncio.ensure_future(self._infer(inputs, deadline_s))
+        # Never cancel a call Triton is working on: cancelling in-flight gRPC calls crashed
+        # tritonserver 2.51 (SIGSEGV) in our tests.  Callers that give up (client gone, an
+        # earlier chunk failed, probe timeout) only stop waiting; the call runs to its end.
+        self._in_flight.add(call)
+        call.add_done_callback(self._forget)
+        return await asyncio.shield(call)
+
+    def _forget(self, call: asyncio.Future[np.ndarray]) -> None:
+        self._in_flight.discard(call)
+        if not call.cancelled():
+            call.exception()  # retrieved, so an abandoned failure is not reported as unhandled
+
+    async def _infer(self, inputs: list[grpcclient.InferInput], deadline_s: float) -> np.ndarray:
         try:
             result = await self._client.infer(
                 self.model_name,
@@ -72,7 +89,8 @@ class TritonSynthesizer:
                 # we stopped waiting for.  An override can only shorten the steps' default
                 # queue timeouts, never extend them.
                 timeout=int(deadline_s * 1_000_000),
-                client_timeout=deadline_s,
+                # Later than the server's own timeout: a gRPC deadline cancels the call.
+                client_timeout=deadline_s + 30.0,
             )
         except InferenceServerException as error:
             raise map_triton_error(error) from error
@@ -89,4 +107,6 @@ class TritonSynthesizer:
         return np.ravel(audio).astype(np.float32, copy=False)
 
     async def close(self) -> None:
+        if self._in_flight:  # let abandoned calls finish before the channel goes away
+            await asyncio.wait(list(self._in_flight), timeout=10.0)
         await self._client.close()

@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import onnx
+import onnx.numpy_helper
 import torch
 from torch import Tensor, nn
 
@@ -63,6 +65,65 @@ def _example_inputs() -> tuple[Tensor, ...]:
     return ids, lengths, ones, ones, ones
 
 
+def _int8_values(tensor: onnx.TensorProto, min_size: int) -> np.ndarray | None:
+    values = onnx.numpy_helper.to_array(tensor)
+    if (
+        values.dtype == np.float32
+        and values.size >= min_size
+        and np.abs(values).max() <= 127
+        and np.array_equal(values, np.round(values))
+    ):
+        return values.astype(np.int8)
+    return None
+
+
+def store_integer_weights_as_int8(model: onnx.ModelProto, min_size: int = 1024) -> int:
+    """Store float constants that hold int8 values as int8 + Cast; returns how many.
+
+    With int8 emulation the weight matrices are integer-valued (the scales are applied
+    after the product), so this keeps the file near the source's size; onnxruntime folds
+    the Casts once when it loads the model.
+    """
+    graph = model.graph
+    nodes: list[onnx.NodeProto] = []
+    converted = 0
+    for node in graph.node:
+        value = node.attribute[0].t if node.op_type == "Constant" and node.attribute else None
+        narrow = None
+        if value is not None and node.attribute[0].name == "value":
+            narrow = _int8_values(value, min_size)
+        if narrow is None:
+            nodes.append(node)
+            continue
+        stored = f"{node.output[0]}__int8"
+        nodes.append(
+            onnx.helper.make_node(
+                "Constant", [], [stored], value=onnx.numpy_helper.from_array(narrow)
+            )
+        )
+        nodes.append(
+            onnx.helper.make_node("Cast", [stored], [node.output[0]], to=onnx.TensorProto.FLOAT)
+        )
+        converted += 1
+    initializers: list[onnx.TensorProto] = []
+    for init in graph.initializer:
+        narrow = _int8_values(init, min_size)
+        if narrow is None:
+            initializers.append(init)
+            continue
+        stored = f"{init.name}__int8"
+        initializers.append(onnx.numpy_helper.from_array(narrow, stored))
+        nodes.insert(
+            0, onnx.helper.make_node("Cast", [stored], [init.name], to=onnx.TensorProto.FLOAT)
+        )
+        converted += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    return converted
+
+
 def export_onnx(model: FastSpeech2, path: Path, options: ExportOptions = ExportOptions()) -> None:
     """Trace `model` to an ONNX file at `path` and validate it with onnx.checker."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +137,7 @@ def export_onnx(model: FastSpeech2, path: Path, options: ExportOptions = ExportO
         c.AC_OUT_MEL_LENGTHS: {0: "batch"},
         c.AC_OUT_DURATIONS: {0: "batch", 1: "symbols"},
     }
-    # Write next to the target and rename, so a crash never leaves a half-written model.
+    # Trace into a scratch folder next to `path`; only the checked model replaces it.
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staging = Path(tmp) / path.name
         with torch.no_grad():
@@ -90,8 +151,12 @@ def export_onnx(model: FastSpeech2, path: Path, options: ExportOptions = ExportO
                 opset_version=options.opset,
                 dynamo=False,  # the TorchScript exporter handles the data-dependent T'
             )
-        onnx.checker.check_model(str(staging), full_check=True)
-        staging.replace(path)
+        exported = onnx.load(str(staging))
+        store_integer_weights_as_int8(exported)
+        onnx.checker.check_model(exported, full_check=True)
+        final = Path(tmp) / "final.onnx"
+        onnx.save(exported, str(final))
+        final.replace(path)  # atomic: readers never see a half-written model
 
 
 def build_acoustic_onnx(path: Path, options: ExportOptions = ExportOptions()) -> None:

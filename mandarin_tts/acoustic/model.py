@@ -32,6 +32,16 @@ class Int8Emulation:
 
     emulate_int8: bool = False
 
+    def set_emulation(self, enabled: bool) -> None:
+        self.emulate_int8 = enabled
+
+
+def _integer_weight(weight: Tensor, scale: Tensor) -> Tensor:
+    """The source's int8 weight values (as float32), from the dequantized weight."""
+    if scale.item() <= 0:
+        raise ValueError("weight_scale unknown: load the weights from the TFLite model first")
+    return torch.round(weight.detach() / scale)
+
 
 def quantize_int8(x: Tensor, reduce_dims: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """Integer grid values (as float32) and scales of x, symmetric over `reduce_dims`."""
@@ -48,17 +58,25 @@ def quantize_int8(x: Tensor, reduce_dims: tuple[int, ...]) -> tuple[Tensor, Tens
 class HybridLinear(nn.Linear, Int8Emulation):
     """nn.Linear; in emulation, int8 input rows times int8 weights like TFLite's hybrid dense."""
 
+    weight_scale: Tensor
+    integer_weight: Tensor
+
     def __init__(self, in_features: int, out_features: int) -> None:
         super().__init__(in_features, out_features)
         # Per-tensor int8 scale of the source weight (0 while unknown).
         self.register_buffer("weight_scale", torch.zeros(()))
 
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+    def set_emulation(self, enabled: bool) -> None:
+        super().set_emulation(enabled)
+        if enabled:  # computed once, so the exported graph stores integers, not a Round
+            integer_weight = _integer_weight(self.weight, self.weight_scale)
+            self.register_buffer("integer_weight", integer_weight, persistent=False)
+
+    def forward(self, x: Tensor) -> Tensor:
         if not self.emulate_int8:
             return super().forward(x)
         q, scale = quantize_int8(x, (-1,))
-        integer_weight = torch.round(self.weight / self.weight_scale)
-        return F.linear(q, integer_weight) * (scale * self.weight_scale) + self.bias
+        return F.linear(q, self.integer_weight) * (scale * self.weight_scale) + self.bias
 
 
 def sequence_mask(lengths: Tensor, max_len: Tensor | int) -> Tensor:
@@ -75,6 +93,9 @@ class MaskedConv1d(nn.Conv1d, Int8Emulation):
     batch would differ from a lone item in the last bits, while MatMul rows do not.
     """
 
+    weight_scale: Tensor
+    integer_weight: Tensor
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
         super().__init__(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.register_buffer("weight_scale", torch.zeros(()))
@@ -90,15 +111,20 @@ class MaskedConv1d(nn.Conv1d, Int8Emulation):
         # [out, in, k] -> [out, k * in], matching _neighbours' layout (offset-major)
         return weight.permute(0, 2, 1).reshape(weight.shape[0], -1)
 
+    def set_emulation(self, enabled: bool) -> None:
+        super().set_emulation(enabled)
+        if enabled:
+            integer_weight = self._flat(_integer_weight(self.weight, self.weight_scale))
+            self.register_buffer("integer_weight", integer_weight, persistent=False)
+
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:  # type: ignore[override]
         x = x * mask[:, :, None]
         if not self.emulate_int8:
             return F.linear(self._neighbours(x), self._flat(self.weight), self.bias)
         q, scale = quantize_int8(x, (1, 2))
-        integer_weight = self._flat(torch.round(self.weight / self.weight_scale))
-        return (
-            F.linear(self._neighbours(q), integer_weight) * (scale * self.weight_scale) + self.bias
-        )
+        product = F.linear(self._neighbours(q), self.integer_weight)
+        assert self.bias is not None
+        return product * (scale * self.weight_scale) + self.bias
 
 
 def lane_mean(x: Tensor, lanes: int = 16) -> Tensor:
@@ -122,7 +148,7 @@ def lane_mean(x: Tensor, lanes: int = 16) -> Tensor:
 class TFLayerNorm(nn.LayerNorm, Int8Emulation):
     """nn.LayerNorm; in emulation, Keras's exported formula x * g + (beta - mean * g)."""
 
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(self, x: Tensor) -> Tensor:
         if not self.emulate_int8:
             return super().forward(x)
         mean = lane_mean(x)
@@ -255,7 +281,7 @@ def length_regulate(
     frame_lengths = ends[:, -1]
     # At least one frame so that no tensor downstream is empty (that frame is padding).
     max_frames = torch.clamp(frame_lengths.max(), min=1)
-    frames = torch.arange(max_frames, device=hidden.device)
+    frames = torch.arange(max_frames, device=hidden.device)  # type: ignore[call-overload]
     symbol_index = (ends[:, None, :] <= frames[None, :, None]).sum(dim=2)  # [B, T']
     # Padding frames would point one past the item's last symbol; they are zeroed below.
     symbol_index = torch.minimum(symbol_index, (lengths - 1)[:, None])
@@ -267,6 +293,8 @@ def length_regulate(
 
 class FastSpeech2(nn.Module):
     """Symbol ids [B, T] -> normalized log-mel [B, T', n_mels] with per-item prosody scales."""
+
+    position_table: Tensor
 
     def __init__(self, cfg: FastSpeech2Config | None = None) -> None:
         super().__init__()
@@ -293,7 +321,7 @@ class FastSpeech2(nn.Module):
         """Compute like the TFLite graph (see Int8Emulation); for fidelity checks."""
         for module in self.modules():
             if isinstance(module, Int8Emulation):
-                module.emulate_int8 = enabled
+                module.set_emulation(enabled)
         return self
 
     def _positions(self, mask: Tensor) -> Tensor:

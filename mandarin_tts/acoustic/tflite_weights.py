@@ -9,6 +9,7 @@ layouts (dense [out, in]; conv [out, 1, kernel, in]).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import tflite
@@ -16,6 +17,7 @@ import torch
 
 from mandarin_tts.acoustic.config import FastSpeech2Config
 from mandarin_tts.acoustic.model import (
+    ChannelAffine,
     FastSpeech2,
     HybridLinear,
     MaskedConv1d,
@@ -111,6 +113,7 @@ def _conv_weight(src: TFLiteTensors, scope: str) -> tuple[np.ndarray, float]:
 def _load_conv(layer: MaskedConv1d, src: TFLiteTensors, scope: str) -> None:
     weight, scale = _conv_weight(src, scope)
     _assign(layer.weight, weight, scope)
+    assert layer.bias is not None
     _assign(layer.bias, src.get(f"{scope}/BiasAdd/ReadVariableOp/resource"), scope)
     layer.weight_scale.fill_(scale)
 
@@ -138,16 +141,17 @@ def _load_predictor(predictor: VariancePredictor, src: TFLiteTensors, scope: str
     head = {"duration": "dense_7", "f0": "dense_5", "energy": "dense_6"}
     kind = scope.removesuffix("_predictor")
     for index, (conv, norm) in enumerate(zip(predictor.convs, predictor.norms, strict=True)):
-        _load_conv(conv, src, f"{scope}/{sequential[kind]}/conv_._{index}")
-        _load_layer_norm(norm, src, f"{scope}/{sequential[kind]}/LayerNorm_._{index}")
+        _load_conv(cast(MaskedConv1d, conv), src, f"{scope}/{sequential[kind]}/conv_._{index}")
+        layer_norm = cast(torch.nn.LayerNorm, norm)
+        _load_layer_norm(layer_norm, src, f"{scope}/{sequential[kind]}/LayerNorm_._{index}")
     _load_dense(predictor.head, src, f"{scope}/{head[kind]}")
 
 
 def _load_postnet(model: FastSpeech2, src: TFLiteTensors) -> None:
     # Each inference-mode batch norm is y = x * scale + shift after its convolution.
     for index, conv in enumerate(model.postnet.convs):
-        _load_conv(conv, src, f"postnet/conv_._{index}")
-        norm = model.postnet.norms[index]
+        _load_conv(cast(MaskedConv1d, conv), src, f"postnet/conv_._{index}")
+        norm = cast(ChannelAffine, model.postnet.norms[index])
         _assign(norm.scale, src.get(f"postnet/batch_norm_._{index}/batchnorm/mul"), "bn")
         _assign(norm.shift, src.get(f"postnet/batch_norm_._{index}/batchnorm/sub"), "bn")
 
@@ -178,9 +182,9 @@ def load_fastspeech2(path: Path, cfg: FastSpeech2Config | None = None) -> FastSp
         "positions",
     )
     for index, block in enumerate(model.encoder):
-        _load_block(block, src, f"encoder/layer_._{index}")
+        _load_block(cast(TransformerBlock, block), src, f"encoder/layer_._{index}")
     for index, block in enumerate(model.decoder):
-        _load_block(block, src, f"decoder/layer_._{index}")
+        _load_block(cast(TransformerBlock, block), src, f"decoder/layer_._{index}")
     for name in ("duration", "f0", "energy"):
         _load_predictor(getattr(model, f"{name}_predictor"), src, f"{name}_predictor")
     for name in ("f0", "energy"):

@@ -137,17 +137,32 @@ def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15.0) -> None
         proc.wait(timeout=5)
 
 
+def restart(server: TritonProcess) -> None:
+    """Replace a Triton whose models stopped answering (e.g. a crashed Python stub)."""
+    server.stop()
+    server.start()
+    server.wait_ready()
+    probe(server.http_url)
+
+
 def watch(
-    server: TritonProcess, frontend: subprocess.Popen | None, interval: float, logs: Path
+    server: TritonProcess,
+    frontend: subprocess.Popen | None,
+    interval: float,
+    logs: Path,
+    max_restarts: int = 3,
 ) -> int:
     """Block until Ctrl-C or a failure; probe end to end every `interval` seconds.
 
-    The probe varies SPEED slightly so the response cache cannot answer it.
+    The probe varies SPEED slightly so the response cache cannot answer it. Two failed
+    probes in a row restart Triton (2.51 neither restarts a crashed stub nor reports it
+    in /v2/health/ready); after `max_restarts` restarts the launcher gives up.
     """
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     next_probe = time.monotonic() + interval
+    failures = restarts = 0
     while not stop.wait(1.0):
         if server.proc is not None and server.proc.poll() is not None:
             print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
@@ -155,13 +170,28 @@ def watch(
         if frontend is not None and frontend.poll() is not None:
             print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
             frontend = None
-        if interval > 0 and time.monotonic() >= next_probe:
-            next_probe = time.monotonic() + interval
-            try:
-                probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
-            except Exception as exc:  # noqa: BLE001 - report and stop: a supervisor restarts us
-                print(f"end-to-end probe failed, shutting down: {exc}")
+        if interval <= 0 or time.monotonic() < next_probe:
+            continue
+        try:
+            probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - any failure counts
+            failures += 1
+            print(f"end-to-end probe failed ({failures}): {exc}", flush=True)
+        if failures >= 2:
+            if restarts >= max_restarts:
+                print("giving up after repeated restarts")
                 return 1
+            restarts += 1
+            print(f"restarting tritonserver ({restarts}/{max_restarts})", flush=True)
+            try:
+                restart(server)
+                failures = 0
+                print("tritonserver restarted, probe ok", flush=True)
+            except Exception as exc:  # noqa: BLE001
+                print(f"restart failed: {exc}")
+                return 1
+        next_probe = time.monotonic() + (interval if failures == 0 else min(interval, 5.0))
     print("\nshutting down (Ctrl-C)")
     return 0
 

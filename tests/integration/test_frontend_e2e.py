@@ -289,7 +289,9 @@ def test_overload_gives_429_and_recovers(triton_server: Any, tmp_path: Path) -> 
     ).start()
     try:
         # A long streamed request that we stop reading: it stays active (the server waits on
-        # the full socket) for as long as we hold the connection.
+        # the full socket) for as long as we hold the connection.  Closing it abandons chunks
+        # in flight; cancelling those gRPC calls crashed tritonserver 2.51 (SIGSEGV) before the
+        # frontend stopped cancelling, and the requests after this one then failed with 503.
         text = ((_long_text() + "\n") * 9)[:5000]  # cached chunks: fills the socket quickly
         body = json.dumps({"text": text, "stream": True}).encode("utf-8")
         held = http.client.HTTPConnection("127.0.0.1", busy.port, timeout=600)

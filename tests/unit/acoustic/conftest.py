@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,18 +34,23 @@ def acoustic_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def run_acoustic(acoustic_onnx: Path) -> RunAcoustic:
-    """run_acoustic(sequences, speed=, pitch=, energy=) -> {output name: array}."""
+def acoustic_session(acoustic_onnx: Path) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(acoustic_onnx), options, providers=["CPUExecutionProvider"])
-    names = [output.name for output in session.get_outputs()]
+    return ort.InferenceSession(str(acoustic_onnx), options, providers=["CPUExecutionProvider"])
 
-    def run(sequences, **scales) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-        return dict(zip(names, session.run(None, acoustic_feed(sequences, **scales)), strict=True))
+
+@pytest.fixture(scope="session")
+def run_acoustic(acoustic_session: Any) -> RunAcoustic:
+    """run_acoustic(sequences, speed=, pitch=, energy=) -> {output name: array}."""
+    names = [output.name for output in acoustic_session.get_outputs()]
+
+    def run(sequences: Any, **scales: Any) -> dict[str, np.ndarray]:
+        outputs = acoustic_session.run(None, acoustic_feed(sequences, **scales))
+        return dict(zip(names, outputs, strict=True))
 
     return run
 

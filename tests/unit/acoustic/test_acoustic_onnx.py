@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 import pytest
 
 from mandarin_tts import contract as c
-from tests.unit.acoustic.conftest import RunAcoustic
+
+RunAcoustic = Callable[..., dict[str, np.ndarray]]
 
 
 def test_checker_and_contract_interface(acoustic_onnx: Path) -> None:
@@ -103,10 +106,7 @@ def test_pitch_and_energy_change_the_mel_but_not_the_timing(
     assert np.abs(strong - base_mel).mean() > np.abs(mild - base_mel).mean() > 0
 
 
-def test_rejects_wrong_dtypes(acoustic_onnx: Path) -> None:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(acoustic_onnx), providers=["CPUExecutionProvider"])
+def test_rejects_wrong_dtypes(acoustic_session: Any) -> None:
     ones = np.ones(1, np.float32)
     feed = {
         c.AC_IN_IDS: np.array([[1, 218]], np.int32),  # must be int64
@@ -116,4 +116,4 @@ def test_rejects_wrong_dtypes(acoustic_onnx: Path) -> None:
         c.AC_IN_ENERGY: ones,
     }
     with pytest.raises(Exception, match="(?i)type"):
-        session.run(None, feed)
+        acoustic_session.run(None, feed)

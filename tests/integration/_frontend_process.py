@@ -74,3 +74,16 @@ class FrontendProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=5)
+
+
+def eval_text_path(name: str = "long_zh.txt") -> Path:
+    """The shared eval text: a copy inside the repository if the lead committed one, else the
+    shared folder of this workplace (tests skip when neither exists)."""
+    for folder in (
+        PROJECT_ROOT / "eval",
+        PROJECT_ROOT / "mandarin_tts" / "eval",
+        Path("/work/shared/eval"),
+    ):
+        if (folder / name).exists():
+            return folder / name
+    return Path("/work/shared/eval") / name

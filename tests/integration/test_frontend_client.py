@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import soundfile as sf
-from _frontend_process import PROJECT_ROOT, FrontendProcess
+from _frontend_process import PROJECT_ROOT, FrontendProcess, eval_text_path
 
 from client.__main__ import main
 
@@ -52,7 +52,7 @@ def test_client_writes_the_same_length_by_every_path(
 def test_long_file_via_frontend_with_progress(
     frontend: FrontendProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = Path("/work/shared/eval/long_zh.txt")
+    source = eval_text_path("long_zh.txt")
     if not source.exists():
         pytest.skip(f"{source} is missing")
     output = tmp_path / "long.wav"

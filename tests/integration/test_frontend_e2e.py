@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import tritonclient.grpc as grpcclient
-from _frontend_process import FrontendProcess, free_port
+from _frontend_process import FrontendProcess, eval_text_path, free_port
 
 from frontend.assembly import Assembler
 from frontend.chunking import split_text
@@ -26,8 +26,7 @@ from mandarin_tts import contract
 
 pytestmark = pytest.mark.integration
 
-EVAL_DIR = Path("/work/shared/eval")
-LONG_TEXT_PATH = EVAL_DIR / "long_zh.txt"
+LONG_TEXT_PATH = eval_text_path("long_zh.txt")
 DEFAULTS = FrontendConfig()
 
 

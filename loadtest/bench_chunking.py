@@ -35,18 +35,9 @@ from frontend.synthesis import VoiceParams
 from frontend.triton_client import TritonSynthesizer
 from frontend.validation import SynthesisRequest
 from mandarin_tts import contract
+from mandarin_tts.paths import EVAL_LONG
 
-DEFAULT_TEXT = next(
-    (
-        p
-        for p in (
-            Path(__file__).resolve().parents[1] / "eval" / "long_zh.txt",
-            Path("/work/shared/eval/long_zh.txt"),
-        )
-        if p.exists()
-    ),
-    Path("/work/shared/eval/long_zh.txt"),
-)
+DEFAULT_TEXT = EVAL_LONG
 # Speeds 1.0 + k * 1e-6 from a random start: distinct per run and per process (the response
 # cache outlives this process), and close enough to 1.0 not to change the audio length.
 _speeds = itertools.count(secrets.randbelow(10_000) + 1)

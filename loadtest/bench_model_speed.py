@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from mandarin_tts.contract import ACOUSTIC_HOP, ACOUSTIC_SAMPLE_RATE
-from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
+from mandarin_tts.paths import ACOUSTIC_ONNX, EVAL_SENTENCES, VOCODER_ONNX
 
 THREADS = 2
-DEFAULT_SENTENCES = Path("/work/shared/eval/sentences_zh.txt")
+DEFAULT_SENTENCES = EVAL_SENTENCES
 FRAME_SECONDS = ACOUSTIC_HOP / ACOUSTIC_SAMPLE_RATE
 
 # name -> (kind, description); kind says which inputs it consumes.

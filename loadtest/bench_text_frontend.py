@@ -1,4 +1,4 @@
-"""Text frontend throughput (characters per second) on /work/shared/eval/long_zh.txt.
+"""Text frontend throughput (characters per second) on the shared eval long_zh.txt.
 
 The paragraph is longer than one request may be, so it is split at sentence/clause
 punctuation into request-sized pieces (as the HTTP frontend does) and each piece is
@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from mandarin_tts import contract
-from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
+from mandarin_tts.paths import ACOUSTIC_ONNX, EVAL_LONG, VOCODER_ONNX
 from mandarin_tts.text import TextFrontend
 from mandarin_tts.text.g2p import clear_reading_cache
 from mandarin_tts.text.normalize import normalize_text
 
-DEFAULT_TEXT = Path("/work/shared/eval/long_zh.txt")
+DEFAULT_TEXT = EVAL_LONG
 PIECE_CHARS = 50  # about what the HTTP frontend sends per request
 
 

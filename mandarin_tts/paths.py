@@ -15,3 +15,9 @@ MODELS_DIR = CACHE_DIR / "models"
 
 ACOUSTIC_ONNX = MODELS_DIR / "acoustic.onnx"
 VOCODER_ONNX = MODELS_DIR / "vocoder.onnx"
+
+# Benchmark and demo texts (sentences_zh.txt, long_zh.txt): the workplace's shared folder
+# sits beside the checkout (CI clones next to it too); override with MANDARIN_TTS_EVAL_DIR.
+EVAL_DIR = Path(os.environ.get("MANDARIN_TTS_EVAL_DIR", PROJECT_ROOT.parent / "shared" / "eval"))
+EVAL_SENTENCES = EVAL_DIR / "sentences_zh.txt"
+EVAL_LONG = EVAL_DIR / "long_zh.txt"

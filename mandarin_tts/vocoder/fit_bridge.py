@@ -22,7 +22,7 @@ import torch
 from scipy.signal import resample_poly
 
 from mandarin_tts.contract import ACOUSTIC_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, VOCODER_HOP
-from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR
+from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR, EVAL_SENTENCES  # eval: held out
 from mandarin_tts.vocoder.bridge import (
     BRIDGE_PARAMS,
     BridgeConfig,
@@ -34,7 +34,6 @@ from mandarin_tts.vocoder.fitting_text import FittingTextConfig, fitting_sentenc
 from mandarin_tts.vocoder.mel import vocoder_mel
 
 FIT_CACHE = CACHE_DIR / "bridge_fit"
-EVAL_SENTENCES = Path("/work/shared/eval/sentences_zh.txt")
 
 
 @dataclass(frozen=True)

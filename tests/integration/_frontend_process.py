@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from mandarin_tts.paths import EVAL_DIR
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,13 +79,5 @@ class FrontendProcess:
 
 
 def eval_text_path(name: str = "long_zh.txt") -> Path:
-    """The shared eval text: a copy inside the repository if the lead committed one, else the
-    shared folder of this workplace (tests skip when neither exists)."""
-    for folder in (
-        PROJECT_ROOT / "eval",
-        PROJECT_ROOT / "mandarin_tts" / "eval",
-        Path("/work/shared/eval"),
-    ):
-        if (folder / name).exists():
-            return folder / name
-    return Path("/work/shared/eval") / name
+    """A shared eval text (tests skip when it is absent)."""
+    return EVAL_DIR / name

@@ -13,9 +13,9 @@ import torch
 from mandarin_tts.acoustic.export import build_acoustic_onnx, load_pretrained
 from mandarin_tts.acoustic.inputs import acoustic_feed
 from mandarin_tts.acoustic.model import FastSpeech2
-from mandarin_tts.paths import PROJECT_ROOT
+from mandarin_tts.paths import EVAL_SENTENCES
 
-SENTENCES_ZH = PROJECT_ROOT.parent / "shared" / "eval" / "sentences_zh.txt"
+SENTENCES_ZH = EVAL_SENTENCES
 
 RunAcoustic = Callable[..., dict[str, np.ndarray]]
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import logging
+import signal
 
 from aiohttp import web
 
 from frontend.app import create_app
 from frontend.config import FrontendConfig
+from frontend.shutdown import DRAIN_KEY
+
+log = logging.getLogger("frontend")
 
 
 def parse_args(argv: list[str] | None = None) -> FrontendConfig:
@@ -40,10 +45,42 @@ def parse_args(argv: list[str] | None = None) -> FrontendConfig:
     return FrontendConfig(**args)
 
 
+async def serve(config: FrontendConfig, app: web.Application | None = None) -> bool:
+    """Serve until SIGTERM/SIGINT, then drain; True if every request in flight finished."""
+    app = app or create_app(config)
+    # The drain below already waited for the requests; cleanup only closes what is left.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        log.info("listening on http://%s:%d", config.host, config.port)
+        await stop.wait()
+        drain = app[DRAIN_KEY]
+        drain.begin()
+        log.info(
+            "shutting down: %d requests in flight, up to %.0f s to finish",
+            drain.in_flight,
+            config.shutdown_grace_s,
+        )
+        finished = await drain.wait_idle(config.shutdown_grace_s)
+        if not finished:
+            log.warning("grace period over with %d requests unfinished", drain.in_flight)
+        return finished
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+        log.info("stopped")
+
+
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
-    logging.getLogger("frontend").info("starting with %s", config)
-    web.run_app(create_app(config), host=config.host, port=config.port, access_log=None, print=None)
+    log.info("starting with %s", config)
+    asyncio.run(serve(config))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 import uuid
@@ -25,7 +26,15 @@ from frontend.errors import (
 )
 from frontend.health import HealthProbe
 from frontend.metrics import FrontendMetrics
+from frontend.security import (
+    CORS_ALLOW_HEADERS,
+    CORS_EXPOSE_HEADERS,
+    CORS_MAX_AGE_S,
+    AccessPolicy,
+    policy_from,
+)
 from frontend.service import TTSService
+from frontend.shutdown import DRAIN_KEY, Drain, drain_gate
 from frontend.streaming import first_and_rest, stream_pcm
 from frontend.synthesis import ChunkSynthesizer
 from frontend.validation import (
@@ -51,6 +60,7 @@ METRICS_KEY = web.AppKey("metrics", FrontendMetrics)
 SERVICE_KEY = web.AppKey("service", TTSService)
 HEALTH_KEY = web.AppKey("health", HealthProbe)
 ACTIVE_KEY = web.AppKey("active", list)
+POLICY_KEY = web.AppKey("policy", AccessPolicy)
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
 
 SynthesizerFactory = Callable[[FrontendConfig], ChunkSynthesizer]
@@ -109,6 +119,38 @@ async def request_context(
         time.monotonic() - start,
     )
     return response
+
+
+@web.middleware
+async def access_control(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """CORS preflights, then API keys and rate limits for /v1/* (errors become JSON outside)."""
+    policy = request.app[POLICY_KEY]
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        origin = policy.allowed_origin(request.headers.get("Origin"))
+        if origin is None:
+            raise web.HTTPForbidden(reason="Origin not allowed")
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+                "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
+            },
+        )
+    policy.check(request.path, request.headers, request.remote)
+    return await handler(request)
+
+
+async def _add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Also for streamed responses: runs just before the headers are sent."""
+    origin = request.app[POLICY_KEY].allowed_origin(request.headers.get("Origin"))
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+        if origin != "*":
+            response.headers["Vary"] = "Origin"
 
 
 async def _read_json(request: web.Request, config: FrontendConfig) -> dict[str, Any]:
@@ -254,6 +296,9 @@ async def _respond(
 
 
 async def healthz(request: web.Request) -> web.Response:
+    if request.app[DRAIN_KEY].draining:  # readiness fails first, so traffic moves away
+        body = {"status": "draining", "detail": "shutting down", "probe_seconds": 0.0}
+        return web.json_response(body, status=503, headers={"Retry-After": "5"})
     result = await request.app[HEALTH_KEY].check()
     body = {
         "status": "ready" if result.ready else "unavailable",
@@ -294,20 +339,44 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def create_app(
-    config: FrontendConfig, synthesizer_factory: SynthesizerFactory | None = None
+    config: FrontendConfig,
+    synthesizer_factory: SynthesizerFactory | None = None,
+    environ: dict[str, str] | None = None,
 ) -> web.Application:
-    """Build the app; the synthesizer is created on startup, inside the running loop."""
+    """Build the app; the synthesizer is created on startup, inside the running loop.
+
+    API keys come from `config.api_keys_file` and TTS_API_KEYS in `environ` (os.environ).
+    """
     factory = synthesizer_factory or _triton_factory
     # Room for the JSON envelope; the exact limit is checked in _read_json with a JSON error.
-    app = web.Application(middlewares=[request_context], client_max_size=config.max_body_bytes)
+    app = web.Application(
+        middlewares=[request_context, drain_gate, access_control],
+        client_max_size=config.max_body_bytes,
+    )
     app[CONFIG_KEY] = config
+    app[DRAIN_KEY] = Drain()
+    app[POLICY_KEY] = policy_from(
+        config.api_keys_file,
+        config.rate_limit_rps,
+        config.rate_limit_burst,
+        config.cors_origins,
+        os.environ if environ is None else environ,
+    )
+    app.on_response_prepare.append(_add_cors_headers)
     app[METRICS_KEY] = FrontendMetrics()
     app[ACTIVE_KEY] = [0]
 
     async def on_startup(app: web.Application) -> None:
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
         synthesizer = factory(config)
-        app[SERVICE_KEY] = TTSService(config, synthesizer)
+        retries = app[METRICS_KEY].retries
+
+        def count_retry(error: BaseException) -> None:
+            code = getattr(error, "code", type(error).__name__)
+            log.warning("retrying a chunk after %s: %s", code, error)
+            retries.labels(code).inc()
+
+        app[SERVICE_KEY] = TTSService(config, synthesizer, on_retry=count_retry)
         app[HEALTH_KEY] = HealthProbe(
             synthesizer, config.health_probe_interval_s, config.health_probe_timeout_s
         )

@@ -35,3 +35,22 @@ class FrontendConfig:
     # /healthz runs a real inference at most this often.
     health_probe_interval_s: float = 5.0
     health_probe_timeout_s: float = 30.0
+    # Access (docs/security.md).  API keys: a file with one per line and/or TTS_API_KEYS
+    # (comma-separated) in the environment; none set = no key needed.  The keys are not
+    # kept here so that they never reach the startup log line.
+    api_keys_file: str = ""
+    # Token bucket per API key (per client IP when keys are off); 0 = no limit.  Burst 0 =
+    # the rate rounded up.
+    rate_limit_rps: float = 0.0
+    rate_limit_burst: int = 0
+    # Comma-separated origins allowed to call /v1/* from browsers ("*" = any); empty = no
+    # CORS headers at all.
+    cors_origins: str = ""
+    # Retry of failed chunks (transient backend errors only; frontend/retry.py): per chunk,
+    # per request in total, and the first backoff (doubled each attempt).
+    chunk_retries: int = 2
+    request_retry_budget: int = 4
+    retry_backoff_s: float = 0.25
+    # On SIGTERM/SIGINT: answer 503 to new requests and give those in flight this long to
+    # finish before exiting (keep it below the orchestrator's kill timeout).
+    shutdown_grace_s: float = 25.0

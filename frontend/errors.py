@@ -8,6 +8,8 @@ class ApiError(Exception):
 
     status = 400
     code = "bad_request"
+    # Transient backend trouble: the same chunk may succeed when sent again.
+    retryable = False
 
     def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message)
@@ -55,8 +57,10 @@ class Overloaded(ApiError):
 class TritonUnavailable(ApiError):
     status = 503
     code = "backend_unavailable"
+    retryable = True
 
 
 class TritonTimeout(ApiError):
     status = 503
     code = "backend_timeout"
+    retryable = True

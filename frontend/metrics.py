@@ -42,6 +42,9 @@ class FrontendMetrics:
             "tts_frontend_audio_seconds", "Seconds of audio produced", registry=r
         )
         self.chunks = Counter("tts_frontend_chunks", "Chunks sent to Triton", registry=r)
+        self.retries = Counter(
+            "tts_frontend_chunk_retries", "Chunks sent again after an error", ["code"], registry=r
+        )
         self.active = Gauge("tts_frontend_active_requests", "Requests being served", registry=r)
 
     def render(self) -> bytes:

@@ -11,6 +11,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${EXTRAS//,/_}
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet -e ".[${EXTRAS}]"
+  # This machine's pip config lists optional local indexes that may be absent: hide that noise.
+  .venv/bin/python -m pip install --quiet -e ".[${EXTRAS}]" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   touch "$stamp"
 fi

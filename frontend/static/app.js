@@ -5,7 +5,14 @@ const $ = (id) => document.getElementById(id);
 const text = $("text"), speed = $("speed"), button = $("synthesize");
 const progress = $("progress"), statusLine = $("status"), player = $("player"), download = $("download");
 const BYTES_PER_SECOND = 2; // 16-bit mono, multiplied by the sample rate from the headers
+const apiKey = $("api-key"), KEY_STORAGE = "mandarin-tts-api-key";
 let objectUrl = null;
+
+// With API keys on, every /v1/* call carries the key the user typed in (kept in localStorage).
+function authHeaders() {
+  const key = apiKey.value.trim();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
 
 function setStatus(message, isError = false) {
   statusLine.textContent = message;
@@ -32,12 +39,13 @@ async function synthesize() {
   try {
     const response = await fetch("/v1/tts", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...authHeaders() },
       body: JSON.stringify({ text: text.value, speed: Number(speed.value), format: "wav", stream: true }),
     });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
       const message = problem.error ? problem.error.message : response.statusText;
+      if (response.status === 401) $("access").open = true;
       throw new Error(`${response.status}: ${message}`);
     }
     const rate = Number(response.headers.get("X-Sample-Rate")) || 16000;
@@ -82,8 +90,19 @@ async function synthesize() {
 speed.addEventListener("input", () => { $("speed-value").textContent = Number(speed.value).toFixed(1); });
 text.addEventListener("input", updateCount);
 button.addEventListener("click", synthesize);
-fetch("/v1/limits").then((r) => r.json()).then((limits) => {
-  $("max-chars").textContent = limits.max_text_chars;
-  [speed.min, speed.max] = limits.speed;
-}).catch(() => {});
+function loadLimits() {
+  fetch("/v1/limits", { headers: authHeaders() }).then((r) => {
+    if (r.status === 401) $("access").open = true;
+    return r.ok ? r.json() : Promise.reject(new Error(String(r.status)));
+  }).then((limits) => {
+    $("max-chars").textContent = limits.max_text_chars;
+    [speed.min, speed.max] = limits.speed;
+  }).catch(() => {});
+}
+apiKey.value = localStorage.getItem(KEY_STORAGE) || "";
+apiKey.addEventListener("change", () => {
+  localStorage.setItem(KEY_STORAGE, apiKey.value.trim());
+  loadLimits();
+});
+loadLimits();
 updateCount();

@@ -36,6 +36,16 @@ from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
 
 # A pre-rendered repository to serve as is (the container image renders at build time).
 REPOSITORY_ENV = "MANDARIN_TTS_MODEL_REPOSITORY"
+# The Triton admin token, provided by the deployment (Kubernetes Secret / TTS_ADMIN_KEY).
+ADMIN_KEY_ENV = "MANDARIN_TTS_ADMIN_KEY"
+# The frontend drains for up to its --shutdown-grace-s (25 s) on SIGINT; allow for that.
+FRONTEND_STOP_TIMEOUT_S = 35.0
+
+
+def admin_key_from_env(env: dict[str, str] | None = None) -> str:
+    """The deployment's admin token if set (surrounding whitespace dropped), else a random one."""
+    provided = (os.environ if env is None else env).get(ADMIN_KEY_ENV, "").strip()
+    return provided or secrets.token_hex(16)
 
 
 def run_dir() -> Path:
@@ -218,10 +228,12 @@ def main(argv: list[str] | None = None) -> int:
 
     logs = run_dir() / f"port-{args.http_port}"  # several launchers may run side by side
     logs.mkdir(parents=True, exist_ok=True)
-    admin_key = secrets.token_hex(16)
+    admin_key = admin_key_from_env()
     key_file = logs / "admin_key"
-    key_file.write_text(admin_key)
-    key_file.chmod(0o600)
+    key_file.unlink(missing_ok=True)  # created afresh so it is never readable by others
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(admin_key)
     server = TritonProcess(
         ServerOptions(
             repository=repository,
@@ -267,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code = 0
     finally:
-        stop_process(frontend)
+        stop_process(frontend, timeout_s=FRONTEND_STOP_TIMEOUT_S)
         server.stop()
         print("stopped")
     return code

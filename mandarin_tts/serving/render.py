@@ -11,7 +11,7 @@ import argparse
 import shutil
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from google.protobuf import text_format
@@ -176,6 +176,17 @@ def ensemble_config(tier: Tier) -> mc.ModelConfig:
         step.input_map.update(in_map)
         step.output_map.update(out_map)
     return config
+
+
+def without_dynamic_batching(tier: Tier) -> Tier:
+    """The same tier with batching off, for benchmarks: every execute() gets one request.
+
+    The queues keep their bounds, so the render still passes `validate`.
+    """
+    models = {
+        name: replace(m, max_batch_size=1, max_queue_delay_us=1) for name, m in tier.models.items()
+    }
+    return replace(tier, name=f"{tier.name}-unbatched", models=models)
 
 
 def tier_configs(tier: Tier) -> dict[str, mc.ModelConfig]:

@@ -23,12 +23,20 @@ from pathlib import Path
 
 from mandarin_tts.paths import CACHE_DIR, PROJECT_ROOT
 
-# The admin API groups that production traffic never needs. Requests to them must carry
-# the header below; the launcher generates a random value per run.
 # An existing Triton installation (NGC container: /opt/tritonserver) instead of the wheel's.
 TRITON_HOME_ENV = "MANDARIN_TTS_TRITON_HOME"
 
-RESTRICTED_APIS = ("model-repository", "model-config", "shared-memory", "trace", "logging")
+# The admin API groups that production traffic never needs. Requests to them must carry
+# the header below; the launcher takes the value from MANDARIN_TTS_ADMIN_KEY or generates
+# a random one per run.
+RESTRICTED_APIS = (
+    "model-repository",
+    "model-config",
+    "shared-memory",
+    "statistics",
+    "trace",
+    "logging",
+)
 ADMIN_HEADER = "triton-admin-key"
 # Over gRPC Triton expects the key under this metadata name.
 GRPC_ADMIN_HEADER = f"triton-grpc-protocol-{ADMIN_HEADER}"

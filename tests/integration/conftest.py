@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from _frontend_process import free_port  # this folder is on sys.path (rootdir-less tests)
 
 from mandarin_tts.serving.probe import probe
 from mandarin_tts.serving.render import COMMITTED_REPOSITORY
@@ -43,12 +43,6 @@ class RunningServer:
 
     def log_tail(self, lines: int = 80) -> str:
         return self.process.log_tail(lines) if self.process else ""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ensure_models() -> None:

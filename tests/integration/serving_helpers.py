@@ -95,9 +95,11 @@ def concurrent_infer(
     return [o for o in outcomes if o is not None]
 
 
-def model_counts(grpc_url: str, model: str) -> dict[str, int]:
+def model_counts(grpc_url: str, model: str, headers: dict[str, str]) -> dict[str, int]:
+    """Triton's per-model counters; `statistics` is an admin API: pass grpc_admin_headers."""
     with grpcclient.InferenceServerClient(grpc_url) as client:
-        stats = client.get_inference_statistics(model, as_json=True)["model_stats"][0]
+        reply = client.get_inference_statistics(model, headers=headers, as_json=True)
+    stats = reply["model_stats"][0]
     inference = stats.get("inference_stats", {})
     return {
         "inferences": int(stats.get("inference_count", 0)),

@@ -16,15 +16,16 @@ TOLERANCE = 1e-3
 
 def test_32_concurrent_requests_are_batched_and_equal_to_single_runs(triton_server):
     url = triton_server.grpc_url
+    admin = triton_server.grpc_admin_headers
     texts = sentences(CONCURRENT)
     steps = (c.MODEL_TEXT_FRONTEND, c.MODEL_ACOUSTIC, c.MODEL_VOCODER)
-    before = {m: model_counts(url, m) for m in steps}
+    before = {m: model_counts(url, m, admin) for m in steps}
     # Explicit default scales give these requests cache keys no other test uses, so the
     # response cache cannot answer them: batched with ENERGY=1.0, alone with SPEED=1.0.
     batched = concurrent_infer(
         url, c.MODEL_ENSEMBLE, [grpc_text_inputs(t, ENERGY=1.0) for t in texts]
     )
-    counts = {m: delta(model_counts(url, m), before[m]) for m in steps}
+    counts = {m: delta(model_counts(url, m, admin), before[m]) for m in steps}
     print("\nstatistics for 32 concurrent requests:", counts)
     assert all(o.error is None for o in batched), [str(o.error) for o in batched if o.error]
     for model in (c.MODEL_ACOUSTIC, c.MODEL_VOCODER):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from _frontend_process import free_port
 
 from mandarin_tts.paths import PROJECT_ROOT
 

@@ -21,7 +21,8 @@ def test_overload_is_rejected_fast_and_the_server_recovers(triton_server):
         for m in (c.MODEL_TEXT_FRONTEND, c.MODEL_ACOUSTIC, c.MODEL_VOCODER)
     )
     flood = 3 * queue_limit
-    before = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE)
+    admin = triton_server.grpc_admin_headers
+    before = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE, admin)
     # Distinct speeds: the response cache must not absorb the flood.
     outcomes = concurrent_infer(
         triton_server.grpc_url,
@@ -48,6 +49,6 @@ def test_overload_is_rejected_fast_and_the_server_recovers(triton_server):
     assert len(full) + len(timed_out) == len(rejected), [str(o.error) for o in rejected]
     # A request rejected for a full queue is answered without waiting its turn.
     assert statistics.median(o.seconds for o in full) < statistics.median(o.seconds for o in served)
-    after = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE)
+    after = model_counts(triton_server.grpc_url, c.MODEL_ENSEMBLE, admin)
     assert after["fail"] - before["fail"] >= len(rejected)
     probe(triton_server.http_url, "过载之后服务恢复正常。")

@@ -76,6 +76,8 @@ def test_admin_apis_need_the_admin_header(triton_server):
             client.get_model_config(c.MODEL_ENSEMBLE)
         with pytest.raises(InferenceServerException):
             client.get_model_repository_index()
+        with pytest.raises(InferenceServerException):
+            client.get_inference_statistics(c.MODEL_ENSEMBLE)
         assert client.is_server_ready()  # health stays open
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"http://{triton_server.http_url}/v2/models/tts/config", timeout=10)
@@ -90,15 +92,22 @@ def test_admin_apis_need_the_admin_header(triton_server):
 def test_repeated_prompt_is_served_from_the_response_cache(triton_server):
     prompt = "您好，请问有什么可以帮您？"
     url = triton_server.grpc_url
-    before_tts, before_ac = model_counts(url, "tts"), model_counts(url, c.MODEL_ACOUSTIC)
+    admin = triton_server.grpc_admin_headers
+    before_tts, before_ac = (
+        model_counts(url, "tts", admin),
+        model_counts(url, c.MODEL_ACOUSTIC, admin),
+    )
     with grpcclient.InferenceServerClient(url) as client:
         first = client.infer(c.MODEL_ENSEMBLE, grpc_text_inputs(prompt), client_timeout=120)
-        mid_ac = model_counts(url, c.MODEL_ACOUSTIC)
+        mid_ac = model_counts(url, c.MODEL_ACOUSTIC, admin)
         again = [
             client.infer(c.MODEL_ENSEMBLE, grpc_text_inputs(prompt), client_timeout=120)
             for _ in range(3)
         ]
-    after_tts, after_ac = model_counts(url, "tts"), model_counts(url, c.MODEL_ACOUSTIC)
+    after_tts, after_ac = (
+        model_counts(url, "tts", admin),
+        model_counts(url, c.MODEL_ACOUSTIC, admin),
+    )
     assert mid_ac["inferences"] - before_ac["inferences"] == 1
     assert after_ac["inferences"] == mid_ac["inferences"]  # not recomputed
     assert after_tts["cache_hit"] - before_tts["cache_hit"] == 3

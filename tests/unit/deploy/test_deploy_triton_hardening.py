@@ -63,12 +63,6 @@ class _CapturedServer:
         return ""
 
 
-@pytest.mark.xfail(
-    reason="deployment contract not yet implemented by the launcher: it must take the "
-    "admin token from MANDARIN_TTS_ADMIN_KEY (a Kubernetes Secret / TTS_ADMIN_KEY) and "
-    "generate a random one only when the variable is unset or empty",
-    strict=False,
-)
 def test_launcher_takes_the_admin_key_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

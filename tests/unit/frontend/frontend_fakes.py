@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import numpy as np
 
@@ -50,3 +51,30 @@ class FakeSynthesizer:
             return tone(self.length_of(text))
         finally:
             self.running -= 1
+
+
+class FlakySynthesizer(FakeSynthesizer):
+    """A FakeSynthesizer whose first `failures` calls for chunks containing `target` raise
+    `error()` (every chunk when `target` is empty), then succeed."""
+
+    def __init__(
+        self,
+        failures: int,
+        error: Callable[[], BaseException] = lambda: TritonUnavailable(
+            "Stub process is not healthy", retry_after_s=5
+        ),
+        target: str = "",
+    ) -> None:
+        super().__init__(delay_s=0.001)
+        self.failures = failures
+        self.error = error
+        self.target = target
+        self.failed = 0
+
+    async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+        if self.target in text and self.failed < self.failures:
+            self.calls.append((text, params))
+            self.failed += 1
+            await asyncio.sleep(0)
+            raise self.error()
+        return await super().synthesize(text, params)

@@ -1,0 +1,96 @@
+"""Retry of failed chunks.  A chunk is idempotent (same text and parameters, same audio), so
+a transient failure (server restarting, a crashed Python stub, a full queue, a timeout, a
+dropped connection) is retried a few times with a short backoff instead of failing the whole
+request.  The retries of one request share a budget, so a dead backend fails requests
+quickly and a flood of retries cannot multiply the load.  A request either gets all of its
+audio or one clear error, never silently missing chunks.
+
+Retrying never cancels anything: a call that timed out is left to Triton (cancelling
+in-flight calls crashed tritonserver 2.51, see frontend/triton_client.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from frontend.errors import ApiError, TritonUnavailable
+from frontend.synthesis import ChunkSynthesizer, VoiceParams
+
+RETRY_AFTER_S = 5.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries_per_chunk: int = 2
+    retry_budget_per_request: int = 4
+    backoff_s: float = 0.25  # doubled per attempt, with jitter, capped at max_backoff_s
+    max_backoff_s: float = 2.0
+
+    def delay_s(self, attempt: int) -> float:
+        base = min(self.max_backoff_s, self.backoff_s * 2**attempt)
+        return base * random.uniform(0.5, 1.0)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Transient backend trouble only; a rejected text or a bad request fails at once."""
+    if isinstance(error, ApiError):
+        return error.retryable
+    return isinstance(error, (ConnectionError, TimeoutError))
+
+
+class RetryBudget:
+    """Retries left for one request, shared by all of its chunks."""
+
+    def __init__(self, retries: int) -> None:
+        self.remaining = retries
+
+    def take(self) -> bool:
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        return True
+
+
+class RetryingSynthesizer:
+    """A ChunkSynthesizer that retries `inner` within `policy` and the request's `budget`."""
+
+    def __init__(
+        self,
+        inner: ChunkSynthesizer,
+        policy: RetryPolicy,
+        budget: RetryBudget,
+        on_retry: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.inner = inner
+        self.policy = policy
+        self.budget = budget
+        self.on_retry = on_retry
+        self.sample_rate = inner.sample_rate
+
+    async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+        attempt = 0
+        while True:
+            try:
+                return await self.inner.synthesize(text, params)
+            except Exception as error:  # noqa: BLE001 - classified just below
+                if (
+                    not is_retryable(error)
+                    or attempt >= self.policy.max_retries_per_chunk
+                    or not self.budget.take()
+                ):
+                    if isinstance(error, ApiError):
+                        raise
+                    if is_retryable(error):  # a connection error: still one clear API error
+                        raise TritonUnavailable(
+                            f"the inference server is unreachable ({error}); retry later",
+                            retry_after_s=RETRY_AFTER_S,
+                        ) from error
+                    raise
+                if self.on_retry is not None:
+                    self.on_retry(error)
+            await asyncio.sleep(self.policy.delay_s(attempt))
+            attempt += 1

@@ -1,0 +1,107 @@
+"""Systems 2 and 3: the Triton `tts` ensemble, with this machine's tier (dynamic batching)
+or the same tier rendered with batching off (`render.without_dynamic_batching`).
+
+Requests go over gRPC. Every request carries its own SPEED (1 + i * 2^-22: inaudible) so
+that Triton's response cache cannot answer repeated texts. First audio for a long text is
+measured through the HTTP frontend (`python -m frontend`), which chunks and streams it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from loadtest.bench.memory import tree_peak_rss_mb
+from loadtest.bench.system import free_port, wait_http_ok
+from loadtest.users.triton_inputs import audio_seconds, build_inputs
+from mandarin_tts.serving.probe import probe
+from mandarin_tts.serving.render import render, repository_for, without_dynamic_batching
+from mandarin_tts.serving.server import ServerOptions, TritonProcess
+from mandarin_tts.serving.tiers import default_tier
+
+SPEED_STEP = 2.0**-22
+WAV_HEADER_BYTES = 44
+
+
+class TritonEnsemble:
+    def __init__(self, batching: bool = True) -> None:
+        self.batching = batching
+        self.name = "triton" if batching else "triton_nobatch"
+        self.description = "Triton, dynamic batching" if batching else "Triton, no batching"
+        self._requests = itertools.count(1)
+        self._work = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
+        self._frontend: subprocess.Popen[bytes] | None = None
+
+    def _repository(self) -> Path:
+        tier = default_tier()
+        if self.batching:
+            return repository_for(tier)
+        return render(without_dynamic_batching(tier), self._work / "repository")
+
+    def start(self) -> None:
+        import tritonclient.grpc as grpcclient
+
+        self.process = TritonProcess(
+            ServerOptions(
+                repository=self._repository(),
+                http_port=free_port(),
+                grpc_port=free_port(),
+                metrics_port=free_port(),
+            ),
+            log_path=self._work / "tritonserver.log",
+            work_dir=self._work / "install",
+        )
+        self.process.start()
+        self.process.wait_ready(timeout_s=300)
+        probe(self.process.http_url)
+        self._client_module = grpcclient
+        self._client = grpcclient.InferenceServerClient(self.process.grpc_url)
+
+    def synthesize(self, text: str) -> float:
+        speed = 1.0 + next(self._requests) * SPEED_STEP
+        inputs = build_inputs(self._client_module, text, speed)
+        result = self._client.infer("tts", inputs, client_timeout=300)
+        return audio_seconds(result)[0]
+
+    def peak_memory_mb(self) -> float:
+        assert self.process.proc is not None
+        return tree_peak_rss_mb(self.process.proc.pid)
+
+    def first_audio_s(self, text: str) -> float:
+        """Stream `text` through the HTTP frontend; seconds until the first PCM bytes."""
+        port = free_port()
+        self._frontend = subprocess.Popen(
+            [sys.executable, "-m", "frontend", "--port", str(port)]
+            + ["--triton-grpc", self.process.grpc_url, "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_http_ok(f"http://127.0.0.1:{port}/healthz", 120, lambda: self._frontend.poll() is None)  # type: ignore[union-attr]
+        body = json.dumps({"text": text, "stream": True, "speed": 1.0 + 0.5**10}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/tts", body, {"Content-Type": "application/json"}
+        )
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=600) as response:
+            received = 0
+            while received <= WAV_HEADER_BYTES:
+                piece = response.read1(65536)
+                if not piece:
+                    break
+                received += len(piece)
+            first = time.perf_counter() - start
+            while response.read1(65536):  # let the server finish before the next system
+                pass
+        return first
+
+    def stop(self) -> None:
+        if self._frontend is not None and self._frontend.poll() is None:
+            self._frontend.terminate()
+            self._frontend.wait(timeout=30)
+        self.process.stop()

@@ -37,6 +37,11 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The pipeline in five deployments side by side, table + ratios + targets, JSON/CSV in
+# out/bench/ (docs/bench.md). Quick by default (~20 s per concurrency level); BENCH_ARGS=--full.
+bench: models
+	$(PY) -m loadtest.bench $(or $(BENCH_ARGS),--quick)
+
 # Bounded headless locust run against `make serve` (docs/loadtest.md); WORKERS=2 for master + 2 workers.
 .PHONY: loadtest
 loadtest:

@@ -64,10 +64,14 @@ def run_worker(name: str, mode: Mode, levels: str, out: Path) -> SystemResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m loadtest.bench", description=__doc__)
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_const", dest="mode", const="quick")
-    group.add_argument("--full", action="store_const", dest="mode", const="full")
+    group.add_argument(
+        "--quick", action="store_const", dest="mode", const="quick", help="default: ~20 s a level"
+    )
+    group.add_argument(
+        "--full", action="store_const", dest="mode", const="full", help="~120 s a level"
+    )
     parser.add_argument("--systems", default=",".join(SYSTEM_ORDER))
     parser.add_argument("--levels", default="1,4,8,16")
     parser.add_argument("--out", type=Path, default=OUT_DIR)

@@ -47,5 +47,6 @@ class FlaskBaseline:
     first_audio_s = staticmethod(no_streaming)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+        if hasattr(self, "proc") and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)

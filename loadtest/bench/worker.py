@@ -36,8 +36,8 @@ def run_system(
 ) -> SystemResult:
     result = SystemResult(system.name, system.description)
     texts = eval_sentences()
-    system.start()
     try:
+        system.start()
         for text in texts[:WARMUP_REQUESTS]:
             system.synthesize(text)
         for concurrency in levels:

@@ -37,6 +37,26 @@ def test_classification() -> None:
     assert not is_retryable(ValueError("a bug"))
 
 
+@pytest.mark.parametrize(
+    ("status", "message", "retry"),
+    [
+        ("StatusCode.UNAVAILABLE", "failed to connect to all addresses", True),
+        ("StatusCode.INTERNAL", "Stub process is not healthy", True),
+        ("StatusCode.UNAVAILABLE", "Exceeds maximum queue size", True),
+        ("StatusCode.UNAVAILABLE", "in ensemble 'tts', Request timeout expired", True),
+        ("StatusCode.DEADLINE_EXCEEDED", "Deadline Exceeded", True),
+        ("StatusCode.INVALID_ARGUMENT", "TEXT has 563 characters", False),
+    ],
+)
+def test_triton_errors_are_classified(status: str, message: str, retry: bool) -> None:
+    from tritonclient.utils import InferenceServerException
+
+    from frontend.triton_client import map_triton_error
+
+    error = map_triton_error(InferenceServerException(msg=message, status=status))
+    assert is_retryable(error) is retry
+
+
 @pytest.mark.parametrize("failures", [1, 2])
 def test_transient_failures_are_retried_until_success(failures: int) -> None:
     synth = FlakySynthesizer(failures)

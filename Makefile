@@ -25,6 +25,7 @@ browser:
 	@bash scripts/install_chromium.sh >/dev/null 2>&1 || echo "chromium not installed: the browser test will skip"
 
 test: models browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests/unit tests/integration tests/load
 
 test-unit: setup

@@ -12,7 +12,6 @@ import hashlib
 import json
 import sys
 import time
-from pathlib import Path
 
 from mandarin_tts.build import sources
 from mandarin_tts.paths import ACOUSTIC_ONNX, MODELS_DIR, PROJECT_ROOT, VOCODER_ONNX

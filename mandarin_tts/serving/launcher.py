@@ -7,6 +7,7 @@ localhost, probe it end to end, start the HTTP frontend beside it, run until Ctr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import random
@@ -147,9 +148,20 @@ def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15.0) -> None
         proc.wait(timeout=5)
 
 
-def restart(server: TritonProcess) -> None:
-    """Replace a Triton whose models stopped answering (e.g. a crashed Python stub)."""
-    server.stop()
+# Triton 2.51's answer once a Python stub died: it never recovers, so one such probe is
+# enough to restart, and draining the other requests is pointless (they fail too).
+DEAD_STUB_MESSAGE = "is not healthy"
+
+
+def restart(server: TritonProcess, drain: bool = True) -> None:
+    """Replace a Triton whose models stopped answering (a crashed Python stub) or that died."""
+    if drain:
+        server.stop()
+    if server.proc is not None:
+        # A killed tritonserver leaves its Python stubs behind in its process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(server.proc.pid, signal.SIGKILL)
+        server.proc.wait(timeout=30)
     server.start()
     server.wait_ready()
     probe(server.http_url)
@@ -173,21 +185,26 @@ def watch(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     next_probe = time.monotonic() + interval
     failures = restarts = 0
+    drain = True  # a graceful stop, unless Triton is dead or a stub crashed
     while not stop.wait(1.0):
         if server.proc is not None and server.proc.poll() is not None:
             print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
-            return 1
+            failures = 2  # restart it at once, like a model that stopped answering
+            drain = False
         if frontend is not None and frontend.poll() is not None:
             print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
             frontend = None
-        if interval <= 0 or time.monotonic() < next_probe:
-            continue
-        try:
-            probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
-            failures = 0
-        except Exception as exc:  # noqa: BLE001 - any failure counts
-            failures += 1
-            print(f"end-to-end probe failed ({failures}): {exc}", flush=True)
+        if failures < 2:
+            if interval <= 0 or time.monotonic() < next_probe:
+                continue
+            try:
+                probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - any failure counts
+                failures += 1
+                print(f"end-to-end probe failed ({failures}): {exc}", flush=True)
+                if DEAD_STUB_MESSAGE in str(exc):
+                    failures, drain = 2, False
         if failures >= 2:
             if restarts >= max_restarts:
                 print("giving up after repeated restarts")
@@ -195,8 +212,8 @@ def watch(
             restarts += 1
             print(f"restarting tritonserver ({restarts}/{max_restarts})", flush=True)
             try:
-                restart(server)
-                failures = 0
+                restart(server, drain=drain)
+                failures, drain = 0, True
                 print("tritonserver restarted, probe ok", flush=True)
             except Exception as exc:  # noqa: BLE001
                 print(f"restart failed: {exc}")

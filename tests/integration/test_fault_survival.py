@@ -1,0 +1,265 @@
+"""Fault survival against real processes: the launcher (tritonserver + frontend) while
+requests are in flight, first a Python stub and then tritonserver itself is killed with
+SIGKILL. Every request must end with complete, plausible audio or a clear JSON error (no
+hang, no truncated WAV), and the service must serve again within RECOVERY_DEADLINE_S."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import psutil
+import pytest
+import soundfile as sf
+from _frontend_process import free_port
+from conftest import ensure_models
+
+from mandarin_tts import contract as c
+from mandarin_tts.paths import ACOUSTIC_ONNX, PROJECT_ROOT, VOCODER_ONNX
+from mandarin_tts.serving.probe import count_syllables
+
+pytestmark = pytest.mark.integration
+
+RECOVERY_DEADLINE_S = 30.0
+# Client timeout per request: far above a short sentence on 2 loaded cores, so a hang
+# shows up as a timeout rather than blocking the test run.
+REQUEST_TIMEOUT_S = 90.0
+# Plausible speaking rate for a complete WAV (the frontend adds no pause after one chunk).
+MIN_SECONDS_PER_CHAR = 0.12
+MAX_SECONDS_PER_CHAR = 0.6
+IN_FLIGHT_TEXTS = [
+    "今天天气很好。",
+    "我们一起去公园散步。",
+    "晚上回家做饭。",
+    "图书馆里很安静。",
+    "请稍等一下。",
+    "欢迎使用语音合成。",
+    "明天见。",
+    "这本书非常有意思。",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    status: int | None  # None: no HTTP answer at all (connection error or client timeout)
+    seconds: float | None = None  # audio duration of a 200
+    error: str = ""
+
+
+class Launcher:
+    """`python -m mandarin_tts.serving.launcher` in its own process group, output captured."""
+
+    def __init__(self) -> None:
+        self.http_port = free_port()
+        self.frontend_port = free_port()
+        self.url = f"http://127.0.0.1:{self.frontend_port}"
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the launcher
+        command = [
+            sys.executable, "-m", "mandarin_tts.serving.launcher", "--tier", "cpu-2",
+            "--http-port", str(self.http_port), "--grpc-port", str(free_port()),
+            "--metrics-port", str(free_port()), "--frontend-port", str(self.frontend_port),
+            "--probe-interval", "2", "--no-build",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
+
+    def text(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+    def logs(self) -> str:
+        serving = PROJECT_ROOT / ".cache" / "serving" / f"port-{self.http_port}"
+        parts = [f"--- launcher output ---\n{self.text()[-4000:]}"]
+        for name in ("tritonserver.log", "frontend.log"):
+            path = serving / name
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-40:]
+                parts.append(f"--- {path} ---\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"launcher exited ({self.proc.returncode})")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=30) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(1.0)
+        raise AssertionError(f"frontend not healthy within {timeout_s} s")
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def find(self, needle: str) -> list[psutil.Process]:
+        found = []
+        for process in self.descendants():
+            try:
+                if needle in " ".join(process.cmdline()):
+                    found.append(process)
+            except psutil.Error:
+                continue
+        return found
+
+    def tritonserver(self) -> psutil.Process:
+        servers = [p for p in self.find("tritonserver") if p.name() == "tritonserver"]
+        assert len(servers) == 1, f"expected one tritonserver, found {servers}"
+        return servers[0]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        for process in self.descendants():  # children in their own sessions, if any remain
+            try:
+                process.kill()
+            except psutil.Error:
+                continue
+
+
+@pytest.fixture(scope="module")
+def launcher(request) -> Iterator[Launcher]:
+    if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
+        ensure_models()  # a fresh checkout; otherwise never rewrite files other servers use
+    running = Launcher()
+    try:
+        running.wait_healthy(timeout_s=300)
+        yield running
+    except BaseException:
+        print(running.logs())
+        raise
+    finally:
+        failed = request.session.testsfailed
+        running.stop()
+        if failed:
+            print(running.logs())
+        running.output.close()
+
+
+def synthesize(url: str, text: str, speed: float) -> Outcome:
+    body = json.dumps({"text": text, "speed": speed}).encode()
+    req = urllib.request.Request(
+        url + "/v1/tts", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_S) as response:
+            audio, rate = sf.read(io.BytesIO(response.read()), dtype="float32")
+            declared = float(response.headers["X-Audio-Duration"])
+            seconds = len(audio) / rate
+            assert rate == c.OUTPUT_SAMPLE_RATE and audio.ndim == 1, (rate, audio.shape)
+            assert abs(seconds - declared) < 0.01, f"WAV holds {seconds} s, header {declared}"
+            return Outcome(text, response.status, seconds=seconds)
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = ""
+        return Outcome(text, error.code, error=message)
+    except (urllib.error.URLError, OSError) as error:
+        return Outcome(text, None, error=repr(error))
+
+
+def assert_plausible(outcome: Outcome) -> None:
+    chars = count_syllables(outcome.text)
+    assert outcome.seconds is not None
+    low, high = chars * MIN_SECONDS_PER_CHAR, chars * MAX_SECONDS_PER_CHAR
+    assert low <= outcome.seconds <= high, (
+        f"{outcome.text}: {outcome.seconds:.2f} s, expected {low:.2f}-{high:.2f} s"
+    )
+
+
+def requests_across_a_kill(
+    launcher: Launcher, kill: psutil.Process, run: int
+) -> tuple[list[Outcome], float]:
+    """Send all IN_FLIGHT_TEXTS at once, SIGKILL `kill` while they are being served;
+    returns their outcomes and the monotonic time of the kill."""
+    speeds = [round(0.95 + 0.01 * i + 0.001 * run, 3) for i in range(len(IN_FLIGHT_TEXTS))]
+    with ThreadPoolExecutor(len(IN_FLIGHT_TEXTS)) as pool:
+        futures = [
+            pool.submit(synthesize, launcher.url, text, speed)
+            for text, speed in zip(IN_FLIGHT_TEXTS, speeds, strict=True)
+        ]
+        time.sleep(0.5)  # let them reach Triton
+        pending = sum(not f.done() for f in futures)
+        kill.kill()
+        killed_at = time.monotonic()
+        outcomes = [f.result() for f in futures]
+    print(f"\nkilled pid {kill.pid} with {pending}/{len(futures)} requests pending")
+    return outcomes, killed_at
+
+
+def check_outcomes(outcomes: list[Outcome]) -> None:
+    ok = [o for o in outcomes if o.status == 200]
+    errors = [o for o in outcomes if o.status is not None and o.status >= 400]
+    print(f"in flight: {len(ok)} complete audio, {len(errors)} clear errors")
+    for outcome in errors:
+        print(f"  {outcome.status}: {outcome.error}")
+    assert all(o.status is not None for o in outcomes), [o for o in outcomes if o.status is None]
+    assert len(ok) + len(errors) == len(outcomes), outcomes
+    assert all(o.error for o in errors), "an error response without a JSON message"
+    for outcome in ok:
+        assert_plausible(outcome)
+
+
+def wait_recovered(launcher: Launcher, killed_at: float) -> float:
+    """Seconds from the kill until a fresh (uncached) request succeeds with plausible audio."""
+    attempt = 0
+    while time.monotonic() - killed_at < RECOVERY_DEADLINE_S:
+        attempt += 1
+        text = IN_FLIGHT_TEXTS[attempt % len(IN_FLIGHT_TEXTS)]
+        outcome = synthesize(launcher.url, text, speed=round(1.1 + 0.001 * attempt, 3))
+        if outcome.status == 200:
+            assert_plausible(outcome)
+            return time.monotonic() - killed_at
+        time.sleep(1.0)
+    raise AssertionError(f"not serving again within {RECOVERY_DEADLINE_S} s of the kill")
+
+
+def test_survives_a_killed_vocoder_stub(launcher):
+    launcher.wait_healthy(timeout_s=120)
+    stubs = launcher.find("vocoder")
+    stubs = [p for p in stubs if "triton_python_backend_stub" in " ".join(p.cmdline())]
+    assert len(stubs) == 1, f"expected one vocoder stub, found {stubs}"
+    outcomes, killed_at = requests_across_a_kill(launcher, stubs[0], run=1)
+    recovered = wait_recovered(launcher, killed_at)
+    print(f"serving again {recovered:.1f} s after the stub was killed")
+    check_outcomes(outcomes)
+    assert launcher.proc.poll() is None
+
+
+def test_survives_a_killed_tritonserver(launcher):
+    launcher.wait_healthy(timeout_s=120)
+    outcomes, killed_at = requests_across_a_kill(launcher, launcher.tritonserver(), run=2)
+    recovered = wait_recovered(launcher, killed_at)
+    print(f"serving again {recovered:.1f} s after tritonserver was killed")
+    check_outcomes(outcomes)
+    assert launcher.proc.poll() is None
+    assert "tritonserver restarted, probe ok" in launcher.text()

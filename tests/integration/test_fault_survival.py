@@ -23,9 +23,9 @@ import psutil
 import pytest
 import soundfile as sf
 from _frontend_process import free_port
-from conftest import ensure_models
 
 from mandarin_tts import contract as c
+from mandarin_tts.build.__main__ import build
 from mandarin_tts.paths import ACOUSTIC_ONNX, PROJECT_ROOT, VOCODER_ONNX
 from mandarin_tts.serving.probe import count_syllables
 
@@ -148,7 +148,7 @@ class Launcher:
 @pytest.fixture(scope="module")
 def launcher(request) -> Iterator[Launcher]:
     if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
-        ensure_models()  # a fresh checkout; otherwise never rewrite files other servers use
+        build()  # a fresh checkout; otherwise never rewrite files other servers use
     running = Launcher()
     try:
         running.wait_healthy(timeout_s=300)

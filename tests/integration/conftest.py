@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from _frontend_process import free_port  # this folder is on sys.path (rootdir-less tests)
+from _frontend_process import FrontendProcess, free_port  # this folder is on sys.path
 
 from mandarin_tts.serving.probe import probe
 from mandarin_tts.serving.render import COMMITTED_REPOSITORY
@@ -95,3 +96,13 @@ def triton_server(tmp_path_factory, request):
         if request.session.testsfailed:
             print(f"\n--- tritonserver log tail ({process.log_path}) ---\n{process.log_tail()}")
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def frontend(triton_server: RunningServer, tmp_path_factory) -> Iterator[FrontendProcess]:
+    """The HTTP frontend as its own process (as `make serve` starts it), one per test module."""
+    proc = FrontendProcess(triton_server.grpc_url, log_dir=tmp_path_factory.mktemp("frontend"))
+    try:
+        yield proc.start()
+    finally:
+        proc.stop()

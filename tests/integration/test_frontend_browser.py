@@ -49,17 +49,6 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def frontend(
-    triton_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FrontendProcess]:
-    proc = FrontendProcess(triton_server.grpc_url, log_dir=tmp_path_factory.mktemp("frontend"))
-    try:
-        yield proc.start()
-    finally:
-        proc.stop()
-
-
 def test_type_synthesize_and_play(browser: Any, frontend: FrontendProcess) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,6 @@ from client.__main__ import main
 
 pytestmark = pytest.mark.integration
 TEXT = "欢迎使用中文语音合成服务。今天天气真好，适合出去散步。"
-
-
-@pytest.fixture(scope="module")
-def frontend(
-    triton_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FrontendProcess]:
-    proc = FrontendProcess(triton_server.grpc_url, log_dir=tmp_path_factory.mktemp("frontend"))
-    try:
-        yield proc.start()
-    finally:
-        proc.stop()
 
 
 @pytest.mark.parametrize("via", ["http", "grpc", "frontend"])

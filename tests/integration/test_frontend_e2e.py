@@ -9,7 +9,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +33,6 @@ def _long_text() -> str:
     if not LONG_TEXT_PATH.exists():
         pytest.skip(f"{LONG_TEXT_PATH} is missing")
     return LONG_TEXT_PATH.read_text(encoding="utf-8").strip()
-
-
-@pytest.fixture(scope="module")
-def frontend(
-    triton_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FrontendProcess]:
-    proc = FrontendProcess(triton_server.grpc_url, log_dir=tmp_path_factory.mktemp("frontend"))
-    try:
-        yield proc.start()
-    finally:
-        proc.stop()
 
 
 def post(

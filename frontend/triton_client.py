@@ -14,6 +14,18 @@ from frontend.synthesis import VoiceParams
 from mandarin_tts import contract
 
 RETRY_AFTER_S = 5.0
+# tritonclient's defaults (large messages, keepalive) plus a short reconnect backoff: after
+# Triton restarts, gRPC's default backoff (growing towards 120 s) would keep answering 503
+# long after the server is back.
+CHANNEL_ARGS = [
+    ("grpc.max_send_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+    ("grpc.max_receive_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+    ("grpc.keepalive_time_ms", grpcclient.KeepAliveOptions().keepalive_time_ms),
+    ("grpc.keepalive_timeout_ms", grpcclient.KeepAliveOptions().keepalive_timeout_ms),
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
 
 
 logger = logging.getLogger(__name__)
@@ -53,7 +65,7 @@ class TritonSynthesizer:
         self.url = url
         self.model_name = model_name
         self.timeout_s = timeout_s
-        self._client = grpcclient.InferenceServerClient(url)
+        self._client = grpcclient.InferenceServerClient(url, channel_args=CHANNEL_ARGS)
         self._in_flight: set[asyncio.Future[np.ndarray]] = set()
         self._outputs = [
             grpcclient.InferRequestedOutput(contract.TTS_OUT_AUDIO),

@@ -7,7 +7,6 @@ localhost, probe it end to end, start the HTTP frontend beside it, run until Ctr
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import os
 import random
@@ -23,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR, PROJECT_ROOT, VOCODER_ONNX
-from mandarin_tts.serving.probe import PROBE_TEXT, ProbeError, probe
+from mandarin_tts.serving.probe import ProbeError, probe
 from mandarin_tts.serving.render import load_repository, render, repository_for, validate
 from mandarin_tts.serving.server import (
     ADMIN_HEADER,
@@ -31,6 +30,13 @@ from mandarin_tts.serving.server import (
     ServerError,
     ServerOptions,
     TritonProcess,
+)
+from mandarin_tts.serving.supervision import (
+    Action,
+    ProbeOutcome,
+    RestartRules,
+    Supervisor,
+    classify_probe_error,
 )
 from mandarin_tts.serving.tiers import default_tier, get_tier, load_tiers
 from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
@@ -41,6 +47,8 @@ REPOSITORY_ENV = "MANDARIN_TTS_MODEL_REPOSITORY"
 ADMIN_KEY_ENV = "MANDARIN_TTS_ADMIN_KEY"
 # The frontend drains for up to its --shutdown-grace-s (25 s) on SIGINT; allow for that.
 FRONTEND_STOP_TIMEOUT_S = 35.0
+# The supervisor's periodic probe: short, so probing every few seconds costs little CPU.
+SUPERVISOR_PROBE_TEXT = "你好。"
 
 
 def admin_key_from_env(env: dict[str, str] | None = None) -> str:
@@ -71,6 +79,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--grpc-port", type=int, default=8001)
     p.add_argument("--metrics-port", type=int, default=8002)
     p.add_argument("--frontend-port", type=int, default=8080)
+    p.add_argument(
+        "--frontend-host",
+        help="bind address of the HTTP frontend only (default: --host); e.g. 0.0.0.0 to\n"
+        "publish the frontend while Triton stays on --host (docs/security.md)",
+    )
     p.add_argument("--no-frontend", action="store_true", help="start Triton only")
     p.add_argument(
         "--models-dir",
@@ -79,9 +92,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"directory with acoustic.onnx/vocoder.onnx (default: ${MODELS_DIR_ENV} or the cache)",
     )
     p.add_argument("--no-build", action="store_true", help="fail instead of building models")
-    p.add_argument("--probe-interval", type=float, default=60.0, help="seconds; 0 disables")
+    p.add_argument(
+        "--probe-interval", type=float, default=5.0, help="end-to-end probe, seconds; 0 disables"
+    )
     p.add_argument("--check", action="store_true", help="start, probe, shut down (smoke test)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.frontend_host = args.frontend_host or args.host
+    return args
 
 
 def ensure_models(models_dir: Path | None, allow_build: bool) -> None:
@@ -109,7 +126,7 @@ def start_frontend(
         "-m",
         "frontend",
         "--host",
-        args.host,
+        args.frontend_host,
         "--port",
         str(args.frontend_port),
         "--triton-grpc",
@@ -123,8 +140,18 @@ def start_frontend(
     return proc
 
 
+def frontend_probe_host(proc: subprocess.Popen, fallback: str) -> str:
+    """Where this machine reaches the frontend: the --host it was started with (a wildcard
+    bind is reached on loopback), else `fallback`."""
+    cmd = [str(a) for a in proc.args] if isinstance(proc.args, list | tuple) else []
+    host = cmd[cmd.index("--host") + 1] if "--host" in cmd[:-1] else fallback
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"[{host}]" if ":" in host else host
+
+
 def wait_frontend(proc: subprocess.Popen, host: str, port: int, timeout_s: float = 30.0) -> bool:
     """True once the frontend answers /healthz (any HTTP status: it is listening)."""
+    host = frontend_probe_host(proc, host)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -148,23 +175,23 @@ def stop_process(proc: subprocess.Popen | None, timeout_s: float = 15.0) -> None
         proc.wait(timeout=5)
 
 
-# Triton 2.51's answer once a Python stub died: it never recovers, so one such probe is
-# enough to restart, and draining the other requests is pointless (they fail too).
-DEAD_STUB_MESSAGE = "is not healthy"
-
-
 def restart(server: TritonProcess, drain: bool = True) -> None:
     """Replace a Triton whose models stopped answering (a crashed Python stub) or that died."""
     if drain:
         server.stop()
-    if server.proc is not None:
-        # A killed tritonserver leaves its Python stubs behind in its process group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(server.proc.pid, signal.SIGKILL)
-        server.proc.wait(timeout=30)
+    server.kill_group()  # a killed tritonserver leaves its Python stubs behind
     server.start()
     server.wait_ready()
-    probe(server.http_url)
+    probe(server.http_url, SUPERVISOR_PROBE_TEXT)
+
+
+def probe_once(server: TritonProcess) -> tuple[ProbeOutcome, str]:
+    """One short end-to-end synthesis; SPEED varies so the response cache cannot answer."""
+    try:
+        probe(server.http_url, SUPERVISOR_PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
+    except Exception as exc:  # noqa: BLE001 - every failure is classified
+        return classify_probe_error(str(exc)), f"{type(exc).__name__}: {exc}"
+    return ProbeOutcome.OK, ""
 
 
 def watch(
@@ -172,54 +199,53 @@ def watch(
     frontend: subprocess.Popen | None,
     interval: float,
     logs: Path,
-    max_restarts: int = 3,
+    rules: RestartRules | None = None,
 ) -> int:
-    """Block until Ctrl-C or a failure; probe end to end every `interval` seconds.
-
-    The probe varies SPEED slightly so the response cache cannot answer it. Two failed
-    probes in a row restart Triton (2.51 neither restarts a crashed stub nor reports it
-    in /v2/health/ready); after `max_restarts` restarts the launcher gives up.
-    """
+    """Block until Ctrl-C or SIGTERM (0) or until the supervisor gives up (1): check every
+    second that tritonserver runs, probe end to end every `interval` seconds, and restart
+    Triton as `supervision.Supervisor` decides. The frontend keeps running meanwhile and
+    answers 503 with Retry-After (its own health probe and retries see the outage)."""
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    supervisor = Supervisor(rules)
     next_probe = time.monotonic() + interval
-    failures = restarts = 0
-    drain = True  # a graceful stop, unless Triton is dead or a stub crashed
     while not stop.wait(1.0):
+        action = Action.NONE
         if server.proc is not None and server.proc.poll() is not None:
             print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
-            failures = 2  # restart it at once, like a model that stopped answering
-            drain = False
+            action = supervisor.server_exited()
+        elif interval > 0 and time.monotonic() >= next_probe:
+            outcome, detail = probe_once(server)
+            if outcome is not ProbeOutcome.OK:
+                print(f"end-to-end probe {outcome.value}: {detail}", flush=True)
+            action = supervisor.probe_result(outcome)
+            next_probe = time.monotonic() + interval
         if frontend is not None and frontend.poll() is not None:
             print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
             frontend = None
-        if failures < 2:
-            if interval <= 0 or time.monotonic() < next_probe:
-                continue
+        if action is Action.GIVE_UP:
+            print(
+                f"giving up: more than {supervisor.rules.max_restarts} restarts within "
+                f"{supervisor.rules.window_s:.0f} s",
+                flush=True,
+            )
+            return 1
+        if action in (Action.RESTART_NOW, Action.RESTART_DRAINED):
+            supervisor.restarted()
+            count = supervisor.restarts_in_window()
+            print(
+                f"restarting tritonserver ({count} in the last "
+                f"{supervisor.rules.window_s:.0f} s, at most {supervisor.rules.max_restarts})",
+                flush=True,
+            )
             try:
-                probe(server.http_url, PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
-                failures = 0
-            except Exception as exc:  # noqa: BLE001 - any failure counts
-                failures += 1
-                print(f"end-to-end probe failed ({failures}): {exc}", flush=True)
-                if DEAD_STUB_MESSAGE in str(exc):
-                    failures, drain = 2, False
-        if failures >= 2:
-            if restarts >= max_restarts:
-                print("giving up after repeated restarts")
-                return 1
-            restarts += 1
-            print(f"restarting tritonserver ({restarts}/{max_restarts})", flush=True)
-            try:
-                restart(server, drain=drain)
-                failures, drain = 0, True
+                restart(server, drain=action is Action.RESTART_DRAINED)
                 print("tritonserver restarted, probe ok", flush=True)
-            except Exception as exc:  # noqa: BLE001
-                print(f"restart failed: {exc}")
-                return 1
-        next_probe = time.monotonic() + (interval if failures == 0 else min(interval, 5.0))
-    print("\nshutting down (Ctrl-C)")
+            except Exception as exc:  # noqa: BLE001 - the next check sees the outcome
+                print(f"restart failed: {type(exc).__name__}: {exc}", flush=True)
+            next_probe = time.monotonic() + min(interval, 5.0) if interval > 0 else next_probe
+    print("\nshutting down")
     return 0
 
 

@@ -8,6 +8,7 @@ symlinks, and point the loader at the wheel's bundled shared libraries.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -226,12 +227,22 @@ class TritonProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 30.0) -> int | None:
-        """SIGINT first (Triton drains in-flight requests), SIGKILL if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
+        """SIGINT first (Triton drains in-flight requests), SIGKILL if it hangs; stubs left
+        behind in its process group are killed either way."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=timeout_s)
+        self.kill_group()
+        return self.proc.returncode
+
+    def kill_group(self) -> None:
+        """SIGKILL the server's whole process group: a tritonserver that was killed leaves
+        its Python stubs running (they only notice a while later)."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait(timeout=10)
+        self.proc.wait(timeout=30)

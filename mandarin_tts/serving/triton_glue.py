@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mandarin_tts import contract as c
-from mandarin_tts.serving.ort_session import OrtSettings, make_session
+from mandarin_tts.serving.ort_session import DISABLED_OPTIMIZERS, OrtSettings, make_session
 from mandarin_tts.serving.steps import SPECS, OnnxBatchStep, TextFrontendStep
 
 # Where the Python-backend configs find the ONNX files named by their `onnx_file` parameter
@@ -72,7 +72,10 @@ def load_step(args: dict[str, str]) -> LoadedStep:
     spec = SPECS[step_name]
     device_id = int(args.get("model_instance_device_id", "0") or 0)
     trt_cache = models_dir() / "trt_cache"
-    settings = ort_settings(params, device_id)
+    settings = replace(
+        ort_settings(params, device_id),
+        disabled_optimizers=DISABLED_OPTIMIZERS.get(step_name, ()),
+    )
     session = make_session(
         resolve_onnx(params["onnx_file"]),
         settings,

@@ -87,13 +87,32 @@ class Launcher:
 
     def logs(self) -> str:
         serving = PROJECT_ROOT / ".cache" / "serving" / f"port-{self.http_port}"
-        parts = [f"--- launcher output ---\n{self.text()[-4000:]}"]
+        parts = []
         for name in ("tritonserver.log", "frontend.log"):
             path = serving / name
             if path.exists():
                 tail = path.read_text(errors="replace").splitlines()[-40:]
                 parts.append(f"--- {path} ---\n" + "\n".join(tail))
+        # Last, so that a truncated CI log still shows the supervisor's decisions.
+        parts.append(f"--- launcher output (supervisor lines) ---\n{self.supervisor_lines()}")
         return "\n".join(parts)
+
+    def supervisor_lines(self) -> str:
+        """The launcher's own lines (probe outcomes, restarts), without tritonserver's
+        option tables and model logs that it echoes when the server exits."""
+        own = (
+            "end-to-end probe",
+            "probe ok",
+            "restart",
+            "tritonserver",
+            "giving up",
+            "frontend",
+            "error",
+            "shutting",
+            "stopped",
+        )
+        lines = [line for line in self.text().splitlines() if line.startswith(own)]
+        return "\n".join(lines[-40:])
 
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -240,7 +259,10 @@ def wait_recovered(launcher: Launcher, killed_at: float) -> float:
             assert_plausible(outcome)
             return time.monotonic() - killed_at
         time.sleep(1.0)
-    raise AssertionError(f"not serving again within {RECOVERY_DEADLINE_S} s of the kill")
+    raise AssertionError(
+        f"not serving again within {RECOVERY_DEADLINE_S} s of the kill; launcher said:\n"
+        f"{launcher.supervisor_lines()}"
+    )
 
 
 def test_survives_a_killed_vocoder_stub(launcher):

@@ -56,6 +56,7 @@ class Outcome:
     status: int | None  # None: no HTTP answer at all (connection error or client timeout)
     seconds: float | None = None  # audio duration of a 200
     error: str = ""
+    retry_after: str | None = None  # the Retry-After header of an error
 
 
 class Launcher:
@@ -201,7 +202,7 @@ def synthesize(url: str, text: str, speed: float) -> Outcome:
             message = json.loads(error.read())["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = ""
-        return Outcome(text, error.code, error=message)
+        return Outcome(text, error.code, error=message, retry_after=error.headers["Retry-After"])
     except (urllib.error.URLError, OSError) as error:
         return Outcome(text, None, error=repr(error))
 
@@ -244,6 +245,8 @@ def check_outcomes(outcomes: list[Outcome]) -> None:
     assert all(o.status is not None for o in outcomes), [o for o in outcomes if o.status is None]
     assert len(ok) + len(errors) == len(outcomes), outcomes
     assert all(o.error for o in errors), "an error response without a JSON message"
+    unavailable = [o for o in errors if o.status == 503]
+    assert all(o.retry_after and int(o.retry_after) >= 1 for o in unavailable), unavailable
     for outcome in ok:
         assert_plausible(outcome)
 

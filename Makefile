@@ -47,6 +47,11 @@ format: setup
 bench: models
 	$(PY) -m loadtest.bench $(or $(BENCH_ARGS),--quick)
 
+# Per-tier tuning sweep on this machine (docs/tuning.md); TUNE_ARGS="--full --min-gain 0.03 --write"
+.PHONY: tune
+tune: models
+	$(PY) -m loadtest.tune $(if $(TIER),--tier $(TIER),) $(or $(TUNE_ARGS),--quick)
+
 # Bounded headless locust run against `make serve` (docs/loadtest.md); WORKERS=2 for master + 2 workers.
 .PHONY: loadtest
 loadtest:

@@ -1,0 +1,1 @@
+"""Per-tier tuning: sweep instances, threads and batcher delay; docs/tuning.md."""

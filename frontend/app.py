@@ -26,6 +26,7 @@ from frontend.errors import (
 )
 from frontend.health import HealthProbe
 from frontend.metrics import FrontendMetrics
+from frontend.openapi import build_openapi
 from frontend.security import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
@@ -38,9 +39,12 @@ from frontend.shutdown import DRAIN_KEY, Drain, drain_gate
 from frontend.streaming import first_and_rest, stream_pcm
 from frontend.synthesis import ChunkSynthesizer
 from frontend.validation import (
+    BODY_READ_TIMEOUT_S,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
     VOLUME_RANGE,
+    BodyTimeout,
+    IncompleteBody,
     SynthesisRequest,
     parse_json_object,
     parse_openai_request,
@@ -81,6 +85,17 @@ def error_response(error: ApiError, request_id: str) -> web.Response:
     return web.json_response(body, status=error.status, headers=headers)
 
 
+def _routing_error_message(request: web.Request, error: web.HTTPException) -> str:
+    """aiohttp's own 404/405, with what to send instead."""
+    path = request.path[:100]
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return f"{request.method} is not allowed on {path}; use {allowed}"
+    if isinstance(error, web.HTTPNotFound):
+        return f"nothing at {path}; GET /openapi.json describes the API"
+    return error.reason
+
+
 @web.middleware
 async def request_context(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -97,9 +112,11 @@ async def request_context(
         response = error_response(error, request_id)
     except web.HTTPException as error:
         if error.status >= 400:
-            api = ApiError(error.reason)
+            api = ApiError(_routing_error_message(request, error))
             api.status, api.code = error.status, error.reason.lower().replace(" ", "_")
             response = error_response(api, request_id)
+            if "Allow" in error.headers:  # a 405 must say which methods are allowed
+                response.headers["Allow"] = error.headers["Allow"]
         else:
             raise
     except Exception:
@@ -164,9 +181,15 @@ async def _read_json(request: web.Request, config: FrontendConfig) -> dict[str, 
             f"body has {request.content_length} bytes; the maximum is {config.max_body_bytes}"
         )
     try:
-        body = await request.read()
+        body = await asyncio.wait_for(request.read(), BODY_READ_TIMEOUT_S)
     except web.HTTPRequestEntityTooLarge as error:
         raise BodyTooLarge(f"body exceeds the maximum of {config.max_body_bytes} bytes") from error
+    except TimeoutError as error:
+        raise BodyTimeout(
+            f"the request body did not arrive within {BODY_READ_TIMEOUT_S:g} s; send it at once"
+        ) from error
+    except ConnectionError as error:  # the client left mid-upload: not an internal error
+        raise IncompleteBody("the connection closed before the whole body arrived") from error
     return parse_json_object(body)
 
 
@@ -176,6 +199,13 @@ def _synthesis_handler(
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
         config, metrics, active = app[CONFIG_KEY], app[METRICS_KEY], app[ACTIVE_KEY]
+        # The body first, outside the admission limit: a client that stalls its upload
+        # must not hold one of the max_active_requests slots.
+        try:
+            data = await _read_json(request, config)
+        except ApiError as error:
+            metrics.requests.labels(route, str(error.status)).inc()
+            raise
         if active[0] >= config.max_active_requests:
             metrics.requests.labels(route, "429").inc()
             raise Overloaded(
@@ -187,7 +217,7 @@ def _synthesis_handler(
         start = time.monotonic()
         status = "500"
         try:
-            response = await _synthesize(request, route, parser, start)
+            response = await _synthesize(request, route, parser, data, start)
             status = str(response.status)
             return response
         except ApiError as error:
@@ -202,12 +232,12 @@ def _synthesis_handler(
 
 
 async def _synthesize(
-    request: web.Request, route: str, parser: Parser, start: float
+    request: web.Request, route: str, parser: Parser, data: dict[str, Any], start: float
 ) -> web.StreamResponse:
     app = request.app
     config, metrics, service = app[CONFIG_KEY], app[METRICS_KEY], app[SERVICE_KEY]
     request_id = request[REQUEST_ID_KEY]
-    tts = parser(await _read_json(request, config), config.max_text_chars)
+    tts = parser(data, config.max_text_chars)
     # Off the event loop: jieba on a long unpunctuated text takes a noticeable while.
     chunks = await asyncio.get_running_loop().run_in_executor(None, service.chunk, tts.text)
     metrics.chunks.inc(len(chunks))
@@ -334,6 +364,10 @@ async def limits_handler(request: web.Request) -> web.Response:
     )
 
 
+async def openapi_handler(request: web.Request) -> web.Response:
+    return web.json_response(build_openapi(request.app[CONFIG_KEY]))
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html")
 
@@ -393,6 +427,7 @@ def create_app(
     app.router.add_get("/v1/limits", limits_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
     app.router.add_get("/", index)
     app.router.add_static("/static", STATIC_DIR)
     return app

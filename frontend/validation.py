@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontend.encoding import AudioFormat
-from frontend.errors import InvalidJson, InvalidParameter, TextTooLong
+from frontend.errors import ApiError, InvalidJson, InvalidParameter, TextTooLong
 from frontend.synthesis import VoiceParams
 from mandarin_tts import contract
 
@@ -23,6 +23,23 @@ OPENAI_FORMATS = {
 }
 
 
+# A client must send its whole body within this time (256 KiB at about 70 kbit/s); one that
+# stalls (slow-loris) gets 408 instead of keeping its request open forever.
+BODY_READ_TIMEOUT_S = 30.0
+
+
+class BodyTimeout(ApiError):
+    status = 408
+    code = "body_timeout"
+
+
+class IncompleteBody(ApiError):
+    """The client closed the connection mid-upload (nobody reads the answer; it is counted)."""
+
+    status = 400
+    code = "incomplete_body"
+
+
 @dataclass(frozen=True)
 class SynthesisRequest:
     text: str
@@ -35,8 +52,14 @@ class SynthesisRequest:
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body.decode("utf-8"))
+    except RecursionError as error:  # e.g. [[[[...]]]]: the decoder recurses per level
+        raise InvalidJson("request body is nested too deeply; send a flat JSON object") from error
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidJson(f"request body is not valid UTF-8 JSON: {error}") from error
+    except ValueError as error:  # an integer beyond Python's 4300-digit conversion limit
+        raise InvalidJson(
+            "request body has a number with thousands of digits; send numbers within range"
+        ) from error
     if not isinstance(data, dict):
         raise InvalidJson("request body must be a JSON object")
     return data
@@ -46,10 +69,16 @@ def _number(data: dict[str, Any], name: str, default: float, bounds: tuple[float
     value = data.get(name, default)
     if value is None:
         value = default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # Floats only: math.isfinite() of an int beyond float range raises OverflowError.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         raise InvalidParameter(f"'{name}' must be a number in [{bounds[0]}, {bounds[1]}]")
     if not bounds[0] <= value <= bounds[1]:
-        raise InvalidParameter(f"'{name}' is {value}, outside its range [{bounds[0]}, {bounds[1]}]")
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:20]}... (a huge number)"
+        raise InvalidParameter(f"'{name}' is {shown}, outside its range [{bounds[0]}, {bounds[1]}]")
     return float(value)
 
 
@@ -61,6 +90,14 @@ def _text(data: dict[str, Any], name: str, max_chars: int) -> str:
         raise InvalidParameter(f"'{name}' is empty")
     if len(text) > max_chars:
         raise TextTooLong(f"'{name}' has {len(text)} characters; the maximum is {max_chars}")
+    # JSON escapes can smuggle in lone surrogates (\ud800) that no UTF-8 encoder accepts.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidParameter(
+            f"'{name}' has an unpaired surrogate {text[error.start]!r} at position {error.start}; "
+            "send valid Unicode text"
+        ) from error
     return text
 
 

@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if frontend is not None:
             if wait_frontend(frontend, args.host, args.frontend_port):
-                print(f"frontend: http://{args.host}:{args.frontend_port}")
+                print(f"frontend: http://{args.frontend_host}:{args.frontend_port}")
             else:
                 print(f"frontend did not start; see {logs / 'frontend.log'}")
         print("Ctrl-C to stop.")

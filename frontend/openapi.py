@@ -1,0 +1,332 @@
+"""The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json.
+
+Every limit, range, format and default comes from the code that enforces it (the config,
+mandarin_tts.contract, frontend.validation), so the document cannot drift from behaviour;
+tests/unit/frontend/test_openapi.py checks both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontend.config import FrontendConfig
+from frontend.encoding import AudioFormat
+from frontend.errors import ApiError
+from frontend.security import CORS_EXPOSE_HEADERS, Unauthorized
+from frontend.shutdown import ShuttingDown
+from frontend.validation import (
+    BODY_READ_TIMEOUT_S,
+    NATIVE_FORMATS,
+    OPENAI_FORMATS,
+    VOLUME_RANGE,
+    SynthesisRequest,
+    parse_openai_request,
+    parse_tts_request,
+)
+from mandarin_tts import contract
+
+OPENAPI_VERSION = "3.1.0"
+# /v1/*: a key only when the server has keys configured (docs/security.md), so `{}` too.
+PROTECTED_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
+API_VERSION = "1"
+JSON = "application/json"
+# Statuses a synthesis call answers with the JSON error body (there is no 422: validation
+# errors are 400, over-long text 413).
+SYNTHESIS_ERROR_STATUSES = (400, 401, 408, 413, 415, 429, 500, 503)
+# Other /v1/* GETs: keys, rate limits, draining.
+PROTECTED_GET_ERROR_STATUSES = (401, 429, 503)
+# The catch-all in app.py's request_context is not an ApiError class.
+EXTRA_ERROR_CODES = {500: ["internal"]}
+# Importing these registers their ApiError subclasses for error_codes_by_status().
+_REGISTERED_ERRORS = (Unauthorized, ShuttingDown)
+ERROR_DESCRIPTIONS = {
+    400: "Invalid JSON or parameter, or text with nothing to speak; the message says which.",
+    401: "API keys are configured and the request has none or an unknown one.",
+    408: f"The body did not arrive within {BODY_READ_TIMEOUT_S:g} s.",
+    413: "Body over the byte limit, or text over the character limit.",
+    415: "Content-Type is not JSON.",
+    429: "Too many requests being served, or the client's rate limit; see Retry-After.",
+    500: "Internal error; quote the request id.",
+    503: "Inference server unavailable or too slow, or the service is shutting down; retry.",
+}
+
+
+def _error_classes() -> list[type[ApiError]]:
+    """The service's own ApiError classes (not ones that tests or plugins define)."""
+    found, todo = [], [ApiError]
+    while todo:
+        cls = todo.pop()
+        if cls.__module__.startswith("frontend."):
+            found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def error_codes_by_status() -> dict[int, list[str]]:
+    """The `error.code` values each status may carry."""
+    codes: dict[int, set[str]] = {}
+    for cls in _error_classes():
+        codes.setdefault(cls.status, set()).add(cls.code)
+    for status, extra in EXTRA_ERROR_CODES.items():
+        codes.setdefault(status, set()).update(extra)
+    return {status: sorted(names) for status, names in codes.items()}
+
+
+def _nullable_number(bounds: tuple[float, float], default: float, what: str) -> dict[str, Any]:
+    return {
+        "type": ["number", "null"],
+        "minimum": bounds[0],
+        "maximum": bounds[1],
+        "default": default,
+        "description": f"{what}; null or absent means {default}.",
+    }
+
+
+def _format_field(table: dict[str, AudioFormat], default: AudioFormat) -> dict[str, Any]:
+    names = sorted(table)
+    return {
+        "type": ["string", "null"],
+        "enum": [*names, None],
+        "default": default.value,
+        "description": f"Audio format, case-insensitive: {', '.join(names)}.",
+    }
+
+
+def _text_field(max_chars: int, what: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_chars,
+        "description": (
+            f"{what} (at most {max_chars} characters, valid Unicode). Whitespace only, or "
+            "nothing speakable (only punctuation or emoji), is answered with 400."
+        ),
+    }
+
+
+def _stream_field(table: dict[str, AudioFormat]) -> dict[str, Any]:
+    streamable = sorted(name for name, fmt in table.items() if fmt.streamable)
+    return {
+        "type": "boolean",
+        "default": False,
+        "x-streamable-formats": streamable,
+        "description": (
+            "Chunked transfer as audio is produced; only for "
+            f"{', '.join(streamable)} (other formats: 400)."
+        ),
+    }
+
+
+def _tts_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": True,
+        "description": "Unknown fields are ignored.",
+        "properties": {
+            "text": _text_field(max_chars, "Mandarin text to speak"),
+            "speed": _nullable_number(
+                contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
+            ),
+            "pitch": _nullable_number(contract.PITCH_RANGE, defaults.params.pitch, "Pitch factor"),
+            "energy": _nullable_number(
+                contract.ENERGY_RANGE, defaults.params.energy, "Loudness of the voice (energy)"
+            ),
+            "volume": _nullable_number(VOLUME_RANGE, defaults.volume, "Output gain"),
+            "format": _format_field(NATIVE_FORMATS, defaults.audio_format),
+            "stream": _stream_field(NATIVE_FORMATS),
+        },
+    }
+
+
+def _speech_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["input"],
+        "additionalProperties": True,
+        "description": "OpenAI-compatible; unknown fields are ignored.",
+        "properties": {
+            "input": _text_field(max_chars, "Mandarin text to speak"),
+            "model": {"type": "string", "description": "Accepted and ignored."},
+            "voice": {"type": "string", "description": "Accepted and ignored (one voice)."},
+            "response_format": _format_field(OPENAI_FORMATS, defaults.audio_format),
+            "speed": _nullable_number(
+                contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
+            ),
+            "stream": _stream_field(OPENAI_FORMATS),
+        },
+    }
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "request_id"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable, machine-readable."},
+                "message": {"type": "string", "minLength": 1, "description": "What to fix."},
+                "request_id": {"type": "string", "minLength": 1},
+            },
+        }
+    },
+}
+
+_HEADER = {"schema": {"type": "string"}}
+AUDIO_HEADERS = {
+    "X-Request-Id": {**_HEADER, "description": "The client's X-Request-Id if sane, else new."},
+    "X-Chunks": {**_HEADER, "description": "Number of text chunks synthesized."},
+    "X-Sample-Rate": {**_HEADER, "description": "Sample rate of the audio in Hz."},
+    "X-Estimated-Audio-Seconds": {**_HEADER, "description": "Rough duration, for progress."},
+    "X-Audio-Duration": {**_HEADER, "description": "Exact duration in s (not when streaming)."},
+}
+
+
+def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
+    codes = error_codes_by_status()
+    responses = {}
+    for status in statuses:
+        headers = {"X-Request-Id": AUDIO_HEADERS["X-Request-Id"]}
+        if status in (429, 503):
+            headers["Retry-After"] = {**_HEADER, "description": "Seconds to wait."}
+        responses[str(status)] = {
+            "description": f"{ERROR_DESCRIPTIONS[status]} Codes: {', '.join(codes[status])}.",
+            "headers": headers,
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return responses
+
+
+def _synthesis_operation(
+    summary: str, schema_name: str, table: dict[str, AudioFormat], max_body_bytes: int
+) -> dict[str, Any]:
+    media_types = sorted({fmt.content_type for fmt in table.values()})
+    return {
+        "summary": summary,
+        "security": PROTECTED_SECURITY,
+        "requestBody": {
+            "required": True,
+            "description": f"A JSON object of at most {max_body_bytes} bytes (else 413).",
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+        },
+        "responses": {
+            "200": {
+                "description": "The audio (16-bit mono); headers describe it.",
+                "headers": AUDIO_HEADERS,
+                "content": {
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in media_types
+                },
+            },
+            **_error_responses(SYNTHESIS_ERROR_STATUSES),
+        },
+    }
+
+
+def _limits_schema(config: FrontendConfig) -> dict[str, Any]:
+    pair = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+    names = {"type": "array", "items": {"type": "string"}}
+    return {
+        "type": "object",
+        "properties": {
+            "max_text_chars": {"type": "integer", "const": config.max_text_chars},
+            "max_body_bytes": {"type": "integer", "const": config.max_body_bytes},
+            "speed": pair,
+            "pitch": pair,
+            "energy": pair,
+            "volume": pair,
+            "formats": names,
+            "openai_response_formats": names,
+            "stream_formats": names,
+            "sample_rate": {"type": "integer", "const": contract.OUTPUT_SAMPLE_RATE},
+            "chunk_max_chars": {"type": "integer"},
+        },
+    }
+
+
+HEALTH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "detail", "probe_seconds"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "unavailable", "draining"]},
+        "detail": {"type": "string"},
+        "probe_seconds": {"type": "number"},
+    },
+}
+
+
+def _get(
+    summary: str, media: str, schema: dict[str, Any], errors: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    ok = {"description": "OK", "content": {media: {"schema": schema}}}
+    return {"get": {"summary": summary, "security": [], "responses": {"200": ok, **(errors or {})}}}
+
+
+def build_openapi(config: FrontendConfig) -> dict[str, Any]:
+    """The document for a frontend running with `config`."""
+    tts_defaults = parse_tts_request({"text": "."}, 1)
+    speech_defaults = parse_openai_request({"input": "."}, 1)
+    limits = _get(
+        "Limits of this server",
+        JSON,
+        {"$ref": "#/components/schemas/Limits"},
+        _error_responses(PROTECTED_GET_ERROR_STATUSES),
+    )
+    limits["get"]["security"] = PROTECTED_SECURITY
+    health_503 = {
+        "description": "Not ready (inference failing) or draining; see Retry-After.",
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Health"}}},
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Mandarin TTS",
+            "version": API_VERSION,
+            "description": (
+                "Mandarin text to speech. Every error is JSON: "
+                '{"error": {"code", "message", "request_id"}}. Browsers may read these '
+                f"response headers across origins: {CORS_EXPOSE_HEADERS}."
+            ),
+        },
+        "paths": {
+            "/v1/tts": {
+                "post": _synthesis_operation(
+                    "Synthesize speech", "TtsRequest", NATIVE_FORMATS, config.max_body_bytes
+                )
+            },
+            "/v1/audio/speech": {
+                "post": _synthesis_operation(
+                    "Synthesize speech (OpenAI-compatible)",
+                    "SpeechRequest",
+                    OPENAI_FORMATS,
+                    config.max_body_bytes,
+                )
+            },
+            "/v1/limits": limits,
+            "/healthz": _get(
+                "Ready when a real synthesis succeeds",
+                JSON,
+                {"$ref": "#/components/schemas/Health"},
+                {"503": health_503},
+            ),
+            "/metrics": _get("Prometheus metrics", "text/plain", {"type": "string"}),
+            "/openapi.json": _get("This document", JSON, {"type": "object"}),
+            "/": _get("The web page", "text/html", {"type": "string"}),
+        },
+        "components": {
+            "schemas": {
+                "TtsRequest": _tts_request_schema(config.max_text_chars, tts_defaults),
+                "SpeechRequest": _speech_request_schema(config.max_text_chars, speech_defaults),
+                "Error": ERROR_SCHEMA,
+                "Limits": _limits_schema(config),
+                "Health": HEALTH_SCHEMA,
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+        "x-max-body-bytes": config.max_body_bytes,
+    }

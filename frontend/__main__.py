@@ -10,6 +10,7 @@ import signal
 
 from aiohttp import web
 
+from frontend import log_filters
 from frontend.app import create_app
 from frontend.config import FrontendConfig
 from frontend.shutdown import DRAIN_KEY
@@ -42,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> FrontendConfig:
         level=args.pop("log_level").upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    log_filters.install()
     return FrontendConfig(**args)
 
 

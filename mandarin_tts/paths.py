@@ -15,6 +15,8 @@ MODELS_DIR = CACHE_DIR / "models"
 
 ACOUSTIC_ONNX = MODELS_DIR / "acoustic.onnx"
 VOCODER_ONNX = MODELS_DIR / "vocoder.onnx"
+# Int8 static-quantized vocoder (mandarin_tts/vocoder/quantize.py), a CPU-tier option.
+VOCODER_INT8_ONNX = MODELS_DIR / "vocoder_int8.onnx"
 
 # Benchmark and demo texts (sentences_zh.txt, long_zh.txt): the workplace's shared folder
 # sits beside the checkout (CI clones next to it too); override with MANDARIN_TTS_EVAL_DIR.

@@ -3,6 +3,8 @@
 A build stamp next to the models records a digest of every input (source wheel digests,
 the code that defines and exports the models, the committed bridge parameters); the
 build is skipped when the stamp matches, so a warm cache finishes in seconds.
+The int8 vocoder has its own digest (float digest + quantization code), so changing
+only the quantization rebuilds only the int8 file.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ import hashlib
 import json
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from mandarin_tts.build import sources
-from mandarin_tts.paths import ACOUSTIC_ONNX, MODELS_DIR, PROJECT_ROOT, VOCODER_ONNX
+from mandarin_tts.paths import (
+    ACOUSTIC_ONNX,
+    MODELS_DIR,
+    PROJECT_ROOT,
+    VOCODER_INT8_ONNX,
+    VOCODER_ONNX,
+)
 
 STAMP = MODELS_DIR / "build_stamp.json"
 
@@ -27,43 +37,86 @@ INPUT_GLOBS = (
     "mandarin_tts/vocoder/*.npz",
     "mandarin_tts/vocoder/*.json",
 )
+# The int8 step's own inputs: kept out of the float digest so that tuning the
+# quantization never rebuilds the float models.
+INT8_INPUT_GLOBS = (
+    "mandarin_tts/vocoder/quantize*.py",
+    "mandarin_tts/vocoder/calibration*.py",
+)
+
+
+def _files(globs: tuple[str, ...]) -> list[Path]:
+    return sorted({path for pattern in globs for path in PROJECT_ROOT.glob(pattern)})
+
+
+def _update(digest: Any, paths: list[Path]) -> None:
+    for path in paths:
+        digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+        digest.update(path.read_bytes())
 
 
 def inputs_digest() -> str:
+    """Digest of everything the float acoustic and vocoder models are built from."""
     digest = hashlib.sha256()
     for src in sorted(sources.SOURCES.values(), key=lambda s: s.name):
         digest.update(src.sha256.encode())
+    int8_only = set(_files(INT8_INPUT_GLOBS))
     for pattern in INPUT_GLOBS:
-        for path in sorted(PROJECT_ROOT.glob(pattern)):
-            digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
-            digest.update(path.read_bytes())
+        _update(digest, [p for p in sorted(PROJECT_ROOT.glob(pattern)) if p not in int8_only])
     return digest.hexdigest()
 
 
+def int8_inputs_digest(float_digest: str) -> str:
+    """Digest of the int8 vocoder's inputs: the float models plus the quantization code."""
+    digest = hashlib.sha256(float_digest.encode())
+    _update(digest, _files(INT8_INPUT_GLOBS))
+    return digest.hexdigest()
+
+
+def _stamp() -> dict[str, object]:
+    return json.loads(STAMP.read_text()) if STAMP.exists() else {}
+
+
 def is_current(digest: str) -> bool:
-    if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists() and STAMP.exists()):
+    if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
         return False
-    return json.loads(STAMP.read_text()).get("inputs") == digest
+    return _stamp().get("inputs") == digest
+
+
+def int8_is_current(int8_digest: str) -> bool:
+    return VOCODER_INT8_ONNX.exists() and _stamp().get("int8_inputs") == int8_digest
 
 
 def build(force: bool = False) -> None:
     digest = inputs_digest()
-    if not force and is_current(digest):
+    int8_digest = int8_inputs_digest(digest)
+    float_current = not force and is_current(digest)
+    if float_current and int8_is_current(int8_digest):
         print(f"models up to date in {MODELS_DIR}")
         return
-    # Imported lazily: torch is only needed when something must be rebuilt.
-    from mandarin_tts.acoustic.export import build_acoustic_onnx
-    from mandarin_tts.vocoder.export import build_vocoder_onnx
-
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    for src in sources.SOURCES.values():
-        sources.ensure_extracted(src)
-    build_acoustic_onnx(ACOUSTIC_ONNX)
-    print(f"acoustic model -> {ACOUSTIC_ONNX} ({time.monotonic() - start:.0f} s)")
-    build_vocoder_onnx(VOCODER_ONNX)
-    print(f"vocoder model  -> {VOCODER_ONNX} ({time.monotonic() - start:.0f} s)")
-    STAMP.write_text(json.dumps({"inputs": digest, "built_at": time.time()}))
+    if not float_current:
+        # Imported lazily: torch is only needed when something must be rebuilt.
+        from mandarin_tts.acoustic.export import build_acoustic_onnx
+        from mandarin_tts.vocoder.export import build_vocoder_onnx
+
+        for src in sources.SOURCES.values():
+            sources.ensure_extracted(src)
+        build_acoustic_onnx(ACOUSTIC_ONNX)
+        print(f"acoustic model -> {ACOUSTIC_ONNX} ({time.monotonic() - start:.0f} s)")
+        build_vocoder_onnx(VOCODER_ONNX)
+        print(f"vocoder model  -> {VOCODER_ONNX} ({time.monotonic() - start:.0f} s)")
+        # Stamp the float models now: an int8 failure must not force a float rebuild.
+        STAMP.write_text(json.dumps({"inputs": digest, "built_at": time.time()}))
+    from mandarin_tts.vocoder.quantize import build_vocoder_int8_onnx
+
+    int8_start = time.monotonic()
+    build_vocoder_int8_onnx(VOCODER_INT8_ONNX, VOCODER_ONNX, ACOUSTIC_ONNX)
+    print(f"int8 vocoder   -> {VOCODER_INT8_ONNX} ({time.monotonic() - int8_start:.0f} s)")
+    STAMP.write_text(
+        json.dumps({"inputs": digest, "int8_inputs": int8_digest, "built_at": time.time()})
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

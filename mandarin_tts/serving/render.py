@@ -127,7 +127,7 @@ def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
     params = {"step": model}
     if model in ONNX_FILES:
         params.update(
-            onnx_file=ONNX_FILES[model],
+            onnx_file=m.onnx_file or ONNX_FILES[model],  # the tier's choice, else float
             provider=m.provider,
             fp16=str(m.fp16).lower(),
             intra_op_threads=str(m.intra_op_threads),

@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_TEXT_FRONTEND, MODEL_VOCODER
+from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_INT8_ONNX, VOCODER_ONNX
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,6 +23,12 @@ TIERS_FILE = Path(__file__).with_name("tiers.toml")
 STEP_MODELS = (MODEL_TEXT_FRONTEND, MODEL_ACOUSTIC, MODEL_VOCODER)
 KINDS = ("cpu", "gpu")
 PROVIDERS = ("cpu", "cuda", "tensorrt")
+# Built ONNX files (names in the models directory) each onnxruntime step may serve, chosen
+# per tier with the optional key `onnx_file`; the first one (the float model) is the default.
+ONNX_FILE_CHOICES: dict[str, tuple[str, ...]] = {
+    MODEL_ACOUSTIC: (ACOUSTIC_ONNX.name,),
+    MODEL_VOCODER: (VOCODER_ONNX.name, VOCODER_INT8_ONNX.name),
+}
 
 
 class TierError(ValueError):
@@ -43,6 +50,9 @@ class ModelTier:
     max_queue_size: int
     queue_timeout_us: int
     max_pad_ratio: float  # padded / real work allowed in one onnxruntime run
+    # ONNX file served (optional key; parsing fills in the model's float file). None for
+    # the text frontend, which runs no ONNX model.
+    onnx_file: str | None = None
 
     def validate(self, where: str) -> None:
         if self.kind not in KINDS:
@@ -63,6 +73,9 @@ class ModelTier:
             raise TierError(f"{where}: max_pad_ratio must be >= 1")
         if self.max_queue_size < self.max_batch_size:
             raise TierError(f"{where}: max_queue_size must hold at least one full batch")
+        known = {name for names in ONNX_FILE_CHOICES.values() for name in names}
+        if self.onnx_file is not None and self.onnx_file not in known:
+            raise TierError(f"{where}: onnx_file must be one of {sorted(known)}")
 
 
 @dataclass(frozen=True)
@@ -88,15 +101,29 @@ class Tier:
         )
 
 
-def _model_tier(values: dict[str, Any], where: str) -> ModelTier:
+def _resolve_onnx_file(model: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """`values` with the model's `onnx_file` checked, or set to its float file if absent."""
+    choices = ONNX_FILE_CHOICES.get(model)
+    if choices is None:
+        if "onnx_file" in values:
+            raise TierError(f"{where}: onnx_file given, but {model} runs no ONNX model")
+        return values
+    chosen = values.get("onnx_file", choices[0])
+    if chosen not in choices:
+        raise TierError(f"{where}: onnx_file must be one of {list(choices)}, not {chosen!r}")
+    return {**values, "onnx_file": chosen}
+
+
+def _model_tier(model: str, values: dict[str, Any], where: str) -> ModelTier:
     names = {f.name for f in fields(ModelTier)}
+    required = {f.name for f in fields(ModelTier) if f.default is MISSING}
     unknown = set(values) - names
-    missing = names - set(values)
+    missing = required - set(values)
     if unknown:
         raise TierError(f"{where}: unknown keys {sorted(unknown)}")
     if missing:
         raise TierError(f"{where}: missing keys {sorted(missing)}")
-    tier = ModelTier(**values)
+    tier = ModelTier(**_resolve_onnx_file(model, values, where))
     tier.validate(where)
     return tier
 
@@ -109,7 +136,7 @@ def parse_tiers(data: dict[str, Any]) -> dict[str, Tier]:
         if set(models_raw) != set(STEP_MODELS):
             raise TierError(f"tier {name}: needs exactly the models {STEP_MODELS}")
         models = {
-            model: _model_tier({**defaults, **models_raw[model]}, f"tier {name}, {model}")
+            model: _model_tier(model, {**defaults, **models_raw[model]}, f"tier {name}, {model}")
             for model in STEP_MODELS
         }
         if ("cores" in raw) == ("gpu" in raw):

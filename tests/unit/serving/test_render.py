@@ -135,3 +135,23 @@ def test_render_cli_lists_and_renders(tmp_path, capsys):
     assert "gpu-h100" in capsys.readouterr().out
     assert r.main(["--tier", "cpu-16", "--out", str(tmp_path / "x")]) == 0
     assert (tmp_path / "x" / "tts" / "config.pbtxt").exists()
+
+
+def test_the_tier_onnx_file_reaches_the_vocoder_config(tmp_path):
+    from dataclasses import replace
+
+    from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_INT8_ONNX
+
+    tier = TIERS["cpu-2"]
+    models = {
+        **tier.models,
+        "vocoder": replace(tier.models["vocoder"], onnx_file="vocoder_int8.onnx"),
+    }
+    configs = r.tier_configs(replace(tier, models=models))
+
+    def onnx_file(name):
+        return configs[name].parameters["onnx_file"].string_value
+
+    assert onnx_file(c.MODEL_VOCODER) == VOCODER_INT8_ONNX.name
+    assert onnx_file(c.MODEL_ACOUSTIC) == ACOUSTIC_ONNX.name
+    assert "onnx_file" not in configs[c.MODEL_TEXT_FRONTEND].parameters

@@ -101,3 +101,46 @@ def test_a_tier_missing_a_model_is_rejected(raw):
     del data["tiers"]["cpu-16"]["models"]["vocoder"]
     with pytest.raises(TierError, match="models"):
         parse_tiers(data)
+
+
+# --- onnx_file: which built ONNX file a step serves ------------------------------------
+
+
+def test_onnx_file_defaults_to_the_float_models(raw):
+    from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
+
+    for tier in parse_tiers(raw).values():
+        if "onnx_file" in str(raw["tiers"][tier.name]):
+            continue  # the tier chose a file explicitly
+        assert tier.models["acoustic"].onnx_file == ACOUSTIC_ONNX.name
+        assert tier.models["vocoder"].onnx_file == VOCODER_ONNX.name
+        assert tier.models["text_frontend"].onnx_file is None
+
+
+def test_onnx_file_can_pick_the_int8_vocoder(raw):
+    from mandarin_tts.paths import VOCODER_INT8_ONNX
+
+    tiers = parse_tiers(_with(raw, "cpu-2", "vocoder", onnx_file=VOCODER_INT8_ONNX.name))
+    assert tiers["cpu-2"].models["vocoder"].onnx_file == VOCODER_INT8_ONNX.name
+
+
+@pytest.mark.parametrize(
+    ("model", "onnx_file"),
+    [
+        ("acoustic", "vocoder_int8.onnx"),  # a real file, but not an acoustic model
+        ("vocoder", "vocoder_fp16.onnx"),  # no such build output
+        ("vocoder", "../vocoder.onnx"),
+        ("text_frontend", "vocoder.onnx"),  # runs no ONNX model
+    ],
+)
+def test_onnx_file_is_validated_per_model(raw, model, onnx_file):
+    with pytest.raises(TierError, match="onnx_file"):
+        parse_tiers(_with(raw, "cpu-2", model, onnx_file=onnx_file))
+
+
+def test_replaced_onnx_file_is_checked_by_validate():
+    from dataclasses import replace
+
+    vocoder = load_tiers()["cpu-2"].models["vocoder"]
+    with pytest.raises(TierError, match="onnx_file"):
+        replace(vocoder, onnx_file="other.onnx").validate("candidate")

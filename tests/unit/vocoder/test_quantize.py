@@ -1,0 +1,173 @@
+"""The int8 vocoder from the build: valid ONNX, same interface, padding-safe, close to float."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from vocoder_testlib import speech_like_mel
+
+from mandarin_tts import contract as c
+from mandarin_tts.paths import EVAL_SENTENCES, VOCODER_INT8_ONNX
+from mandarin_tts.vocoder.bridge import SAMPLES_PER_ACOUSTIC_FRAME
+from mandarin_tts.vocoder.calibration_data import (
+    MelCalibrationReader,
+    acoustic_mels,
+    vocoder_feed,
+)
+from mandarin_tts.vocoder.calibration_text import CALIBRATION_SENTENCES
+from mandarin_tts.vocoder.mel import vocoder_mel
+from mandarin_tts.vocoder.quantize import (
+    BRIDGE_NODES,
+    DEFAULT_VARIANT,
+    GENERATOR_ENDS,
+    VARIANTS,
+    Int8Variant,
+    float_nodes,
+)
+
+# Not a calibration sentence: the tolerance below must hold on unseen text.
+HELD_OUT_TEXT = "明天上午十点，我们在公司门口集合，请不要迟到。"
+# Items may differ near their own end (where a lone item meets the sequence boundary).
+END_SAMPLES = 400
+# Batch vs alone: static scales and masked padding make the int8 kernels see the same
+# values either way; measured bit-identical (max difference 0.0), 1e-4 leaves room for
+# summation-order changes in other onnxruntime builds.
+BATCH_ATOL = 1e-4
+# Int8 vs float on a real mel: mean absolute difference of the vocoder's own log-mel of
+# the two outputs (natural log units), floored LOG_MEL_RANGE below the loudest bin so that
+# near-silent bins (where any noise moves the log a lot) do not dominate. Measured 0.135
+# for the build's variant (0.22 with the first/last convs quantized too); a silent output
+# scores 2.2, so 0.3 catches a broken or badly calibrated model.
+LOG_MEL_RANGE = 8.0  # ~70 dB
+LOG_MEL_TOLERANCE = 0.3
+
+
+@pytest.fixture(scope="module")
+def int8_onnx(built_models: tuple[Path, Path]) -> Path:
+    """`python -m mandarin_tts.build` writes the int8 vocoder beside the float models."""
+    assert VOCODER_INT8_ONNX.exists()
+    return VOCODER_INT8_ONNX
+
+
+@pytest.fixture(scope="module")
+def int8_session(int8_onnx: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    return ort.InferenceSession(str(int8_onnx), options, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def held_out_mel(built_models: tuple[Path, Path]) -> np.ndarray:
+    return acoustic_mels(built_models[0], [HELD_OUT_TEXT])[0]
+
+
+def _run(session, mel: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    audio, audio_lengths = session.run(
+        [c.VOC_OUT_AUDIO, c.VOC_OUT_AUDIO_LENGTHS],
+        {c.VOC_IN_MEL: mel, c.VOC_IN_MEL_LENGTHS: lengths.astype(np.int64)},
+    )
+    return audio, audio_lengths
+
+
+def test_checker_passes_and_convs_are_int8(int8_onnx: Path, vocoder_onnx: Path) -> None:
+    model = onnx.load(str(int8_onnx))
+    onnx.checker.check_model(model, full_check=True)
+    ops = {node.op_type for node in model.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops or "QLinearConv" in ops
+    assert int8_onnx.stat().st_size < 0.5 * vocoder_onnx.stat().st_size  # int8 weights
+
+
+def test_same_interface_as_float(int8_onnx: Path, vocoder_onnx: Path) -> None:
+    def interface(path: Path) -> dict[str, tuple[int, list[str | int]]]:
+        graph = onnx.load(str(path)).graph
+        return {
+            v.name: (
+                v.type.tensor_type.elem_type,
+                [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim],
+            )
+            for v in (*graph.input, *graph.output)
+        }
+
+    assert interface(int8_onnx) == interface(vocoder_onnx)
+    assert set(interface(int8_onnx)) == {
+        c.VOC_IN_MEL,
+        c.VOC_IN_MEL_LENGTHS,
+        c.VOC_OUT_AUDIO,
+        c.VOC_OUT_AUDIO_LENGTHS,
+    }
+
+
+def test_mixed_length_batch_matches_items_alone(int8_session) -> None:
+    lengths = np.array([37, 90, 61])
+    items = [speech_like_mel(n, seed) for seed, n in enumerate(lengths)]
+    batch = np.full((3, lengths.max(), c.N_MELS), 4.0, np.float32)  # loud padding garbage
+    for row, item in enumerate(items):
+        batch[row, : item.shape[0]] = item
+    audio, audio_lengths = _run(int8_session, batch, lengths)
+
+    np.testing.assert_array_equal(audio_lengths, lengths * SAMPLES_PER_ACOUSTIC_FRAME)
+    for row, item in enumerate(items):
+        alone, _ = _run(int8_session, item[None], lengths[row : row + 1])
+        n = int(audio_lengths[row])
+        assert alone.shape[1] == n
+        assert np.abs(alone[0]).max() > 1e-3
+        np.testing.assert_allclose(
+            audio[row, : n - END_SAMPLES], alone[0, : n - END_SAMPLES], atol=BATCH_ATOL
+        )
+        assert not audio[row, n:].any(), "padded tail must be zero"
+
+
+def test_close_to_float_on_a_real_mel(int8_session, vocoder_session, held_out_mel) -> None:
+    feed = vocoder_feed(held_out_mel)
+    (quantized,) = int8_session.run([c.VOC_OUT_AUDIO], feed)
+    (reference,) = vocoder_session.run([c.VOC_OUT_AUDIO], feed)
+    assert quantized.shape == reference.shape
+    assert np.isfinite(quantized).all() and np.abs(quantized).max() <= 1.0 + 1e-6
+    reference_mel = vocoder_mel(reference[0])
+    floor = reference_mel.max() - LOG_MEL_RANGE
+    difference = np.abs(
+        np.maximum(vocoder_mel(quantized[0]), floor) - np.maximum(reference_mel, floor)
+    ).mean()
+    assert difference < LOG_MEL_TOLERANCE
+
+
+def test_calibration_sentences_are_disjoint_from_the_eval_sentences() -> None:
+    if not EVAL_SENTENCES.exists():
+        pytest.skip(f"{EVAL_SENTENCES} not present")
+    eval_lines = {line.strip() for line in EVAL_SENTENCES.read_text("utf-8").splitlines()}
+    assert not set(CALIBRATION_SENTENCES) & eval_lines
+    assert len(set(CALIBRATION_SENTENCES)) == len(CALIBRATION_SENTENCES)
+
+
+def test_calibration_reader_walks_its_range_once() -> None:
+    mels = [speech_like_mel(n, n) for n in (5, 8, 13)]
+    reader = MelCalibrationReader(mels)
+    lengths = [int(feed[c.VOC_IN_MEL_LENGTHS][0]) for feed in reader]
+    assert lengths == [5, 8, 13] and len(reader) == 3
+    reader.set_range(1, 2)
+    assert [feed[c.VOC_IN_MEL].shape for feed in reader] == [(1, 8, c.N_MELS)]
+    reader.rewind()
+    assert reader.get_next() is not None and reader.get_next() is None
+
+
+def test_variants_keep_the_bridge_float(vocoder_onnx: Path) -> None:
+    model = onnx.load(str(vocoder_onnx))
+    bridge_convs = [
+        n.name for n in model.graph.node if n.op_type == "Conv" and n.name.startswith(BRIDGE_NODES)
+    ]
+    assert bridge_convs and float_nodes(model, VARIANTS["qdq-pc"]) == bridge_convs
+    with_ends = float_nodes(model, VARIANTS[DEFAULT_VARIANT])
+    assert with_ends[: len(bridge_convs)] == bridge_convs
+    assert len(with_ends) == len(bridge_convs) + len(GENERATOR_ENDS)
+
+
+def test_variant_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        Int8Variant("bad", quant_format="qint4")
+    with pytest.raises(ValueError):
+        Int8Variant("bad", calibration="mse")

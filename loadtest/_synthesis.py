@@ -39,6 +39,19 @@ def onnx_session(path: Path, threads: int = 2) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def served_onnx_paths() -> tuple[Path, Path]:
+    """(acoustic, vocoder) files this machine's tier serves (its vocoder may be the int8
+    one), so that the in-process and Flask baselines run the same models as Triton."""
+    from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
+    from mandarin_tts.paths import MODELS_DIR
+    from mandarin_tts.serving.tiers import default_tier
+
+    models = default_tier().models
+    return tuple(  # type: ignore[return-value]
+        MODELS_DIR / str(models[m].onnx_file) for m in (MODEL_ACOUSTIC, MODEL_VOCODER)
+    )
+
+
 class OnnxVocoder:
     def __init__(self, path: Path = VOCODER_ONNX, threads: int = 2) -> None:
         self.session = onnx_session(path, threads)

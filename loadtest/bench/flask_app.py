@@ -14,10 +14,17 @@ from flask import Flask, Response, request
 
 
 def create_app(workers: int, threads: int) -> Flask:
-    from loadtest._synthesis import OnnxAcoustic, OnnxVocoder, symbol_ids_function
+    from loadtest._synthesis import (
+        OnnxAcoustic,
+        OnnxVocoder,
+        served_onnx_paths,
+        symbol_ids_function,
+    )
 
     _, ids_of = symbol_ids_function()
-    acoustic, vocoder = OnnxAcoustic(threads=threads), OnnxVocoder(threads=threads)
+    acoustic_path, vocoder_path = served_onnx_paths()  # the same files Triton serves
+    acoustic = OnnxAcoustic(acoustic_path, threads=threads)
+    vocoder = OnnxVocoder(vocoder_path, threads=threads)
     pool = ThreadPoolExecutor(max_workers=workers)
     app = Flask(__name__)
 

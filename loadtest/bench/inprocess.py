@@ -16,11 +16,17 @@ class InProcess:
         self.threads = threads
 
     def start(self) -> None:
-        from loadtest._synthesis import OnnxAcoustic, OnnxVocoder, symbol_ids_function
+        from loadtest._synthesis import (
+            OnnxAcoustic,
+            OnnxVocoder,
+            served_onnx_paths,
+            symbol_ids_function,
+        )
 
         _, self._ids_of = symbol_ids_function()
-        self._acoustic = OnnxAcoustic(threads=self.threads)
-        self._vocoder = OnnxVocoder(threads=self.threads)
+        acoustic_path, vocoder_path = served_onnx_paths()
+        self._acoustic = OnnxAcoustic(acoustic_path, threads=self.threads)
+        self._vocoder = OnnxVocoder(vocoder_path, threads=self.threads)
 
     def synthesize(self, text: str) -> float:
         audio = self._vocoder(self._acoustic(self._ids_of(text)))

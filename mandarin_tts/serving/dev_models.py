@@ -4,6 +4,7 @@ length semantics, for developing and unit-testing the serving layer without the 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,14 @@ def vocoder_standin(path: Path) -> Path:
 
 
 def write_standins(out_dir: Path) -> Path:
-    acoustic_standin(out_dir / "acoustic.onnx")
-    vocoder_standin(out_dir / "vocoder.onnx")
+    """One stand-in per file a tier may name (the int8 vocoder too, as a copy), so that any
+    rendered tier loads."""
+    from mandarin_tts.serving.tiers import ONNX_FILE_CHOICES
+
+    makers = {c.MODEL_ACOUSTIC: acoustic_standin, c.MODEL_VOCODER: vocoder_standin}
+    for model, names in ONNX_FILE_CHOICES.items():
+        first = out_dir / names[0]
+        makers[model](first)
+        for name in names[1:]:
+            shutil.copyfile(first, out_dir / name)
     return out_dir

@@ -3,12 +3,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from fixture_tiers import fixture_tier
 
 from loadtest.bench.stats import LevelResult
 from loadtest.tune.objective import Measurement, feasible, gain, p95_bound, select
-from mandarin_tts.serving.tiers import get_tier
 
-TIER = get_tier("cpu-2")
+TIER = fixture_tier("cpu-2")
 
 
 def measured(index: int, throughput: float, p95: float, errors: int = 0) -> Measurement:

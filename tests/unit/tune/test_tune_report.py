@@ -6,6 +6,8 @@ import math
 import shutil
 from pathlib import Path
 
+from fixture_tiers import FIXTURE_TIERS, fixture_tier
+
 from loadtest.bench.stats import LevelResult
 from loadtest.tune.__main__ import main
 from loadtest.tune.objective import Measurement
@@ -13,9 +15,9 @@ from loadtest.tune.report import describe_change, table, write_outputs
 from loadtest.tune.search import TuneRun
 from loadtest.tune.space import with_model
 from mandarin_tts.contract import MODEL_VOCODER
-from mandarin_tts.serving.tiers import TIERS_FILE, get_tier, load_tiers
+from mandarin_tts.serving.tiers import TIERS_FILE, load_tiers
 
-CPU2 = get_tier("cpu-2")
+CPU2 = fixture_tier("cpu-2")
 
 
 def _run() -> TuneRun:
@@ -73,7 +75,7 @@ def test_plan_lists_candidates_without_measuring(capsys) -> None:
 def test_write_updates_only_a_copy_of_the_tiers_file(tmp_path: Path, capsys) -> None:
     real = TIERS_FILE.read_bytes()
     tiers_file = tmp_path / "tiers.toml"
-    shutil.copy(TIERS_FILE, tiers_file)
+    shutil.copy(FIXTURE_TIERS, tiers_file)
 
     def measure(index: int, stage: str, tier) -> Measurement:
         # Made-up figures: one vocoder thread is faster, everything else equal.

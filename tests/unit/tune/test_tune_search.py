@@ -3,15 +3,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from fixture_tiers import fixture_tier
 
 from loadtest.bench.stats import LevelResult
 from loadtest.tune.objective import Measurement
 from loadtest.tune.search import Objective, pooled, tune
 from loadtest.tune.space import ModelAxes, default_space, host_threads, settings_key, with_model
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
-from mandarin_tts.serving.tiers import Tier, get_tier
+from mandarin_tts.serving.tiers import Tier
 
-CPU2 = get_tier("cpu-2")
+CPU2 = fixture_tier("cpu-2")
 
 
 def synthetic(tier: Tier) -> tuple[float, float]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 import pytest
+from fixture_tiers import fixture_tier
 
 from loadtest.tune.space import (
     FINE_AXES,
@@ -20,12 +21,12 @@ from loadtest.tune.space import (
     with_model,
 )
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_TEXT_FRONTEND, MODEL_VOCODER
-from mandarin_tts.serving.tiers import TierError, get_tier
+from mandarin_tts.serving.tiers import TierError
 
 
 @pytest.fixture
 def cpu2():
-    return get_tier("cpu-2")
+    return fixture_tier("cpu-2")
 
 
 def test_host_threads_follow_the_stated_rule(cpu2) -> None:

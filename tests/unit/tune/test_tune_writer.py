@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixture_tiers import FIXTURE_TIERS, fixture_tier
 
 from loadtest.tune.space import with_model
 from loadtest.tune.writer import TomlEditError, edit_tier_text, toml_value, write_tier
@@ -22,7 +23,7 @@ else:  # pragma: no cover - Python 3.10
 @pytest.fixture
 def tiers_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "tiers.toml"
-    shutil.copy(TIERS_FILE, copy)
+    shutil.copy(FIXTURE_TIERS, copy)
     return copy
 
 
@@ -73,7 +74,7 @@ def test_round_trip_changes_only_the_tuned_tier(tiers_copy: Path) -> None:
     assert TIERS_FILE.read_bytes() == real_before  # the real file is never touched
 
 
-@pytest.mark.parametrize("name", sorted(load_tiers()))
+@pytest.mark.parametrize("name", sorted(load_tiers(FIXTURE_TIERS)))
 def test_every_tier_can_be_written(tiers_copy: Path, name: str) -> None:
     tier = get_tier(name, load_tiers(tiers_copy))
     voc = tier.models[MODEL_VOCODER]
@@ -116,10 +117,11 @@ def test_an_invalid_tier_is_refused_and_the_file_left_alone(tiers_copy: Path) ->
 
 
 def test_trailing_comments_and_other_tiers_are_kept() -> None:
-    text = TIERS_FILE.read_text().replace(
-        "[tiers.cpu-2.models.vocoder]\ninstances = 1\n",
-        "[tiers.cpu-2.models.vocoder]\ninstances = 1  # measured 2026-11\n",
+    text = FIXTURE_TIERS.read_text().replace(
+        'onnx_file = "vocoder_int8.onnx"\ninstances = 1\n',
+        'onnx_file = "vocoder_int8.onnx"\ninstances = 1  # measured 2026-11\n',
     )
+    assert "# measured 2026-11" in text
     cpu2 = parse_tiers(tomllib.loads(text))["cpu-2"]
     new = edit_tier_text(text, cpu2, with_model(cpu2, MODEL_VOCODER, instances=2))
     assert "instances = 2  # measured 2026-11\n" in new
@@ -128,8 +130,8 @@ def test_trailing_comments_and_other_tiers_are_kept() -> None:
 
 
 def test_a_missing_table_is_an_error() -> None:
-    cpu2 = get_tier("cpu-2")
-    text = TIERS_FILE.read_text().replace(
+    cpu2 = fixture_tier("cpu-2")
+    text = FIXTURE_TIERS.read_text().replace(
         "[tiers.cpu-2.models.vocoder]", "[tiers.cpu-2.models.vocoder_x]"
     )
     with pytest.raises(TomlEditError, match="no table"):

@@ -23,7 +23,9 @@ def test_unbatched_tier_renders_a_valid_repository(tmp_path: Path) -> None:
         assert policy.max_queue_size == model.max_queue_size  # queues stay bounded
         assert configs[name].instance_group[0].count == model.instances
     # the original tier is untouched
-    assert tier_configs(tier)[c.MODEL_ENSEMBLE].max_batch_size == tier.ensemble_max_batch_size > 1
+    original = tier_configs(tier)
+    assert original[c.MODEL_ENSEMBLE].max_batch_size == tier.ensemble_max_batch_size
+    assert original[c.MODEL_ACOUSTIC].max_batch_size > 1
     written = load_repository(render(unbatched, tmp_path / "repo"))
     assert set(written) == set(configs)
     assert written[c.MODEL_VOCODER].max_batch_size == 1

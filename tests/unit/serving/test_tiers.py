@@ -36,8 +36,10 @@ def test_all_required_tiers_are_defined_with_every_model():
 def test_cpu_tiers_fit_their_cores_and_gpu_tiers_use_the_gpu():
     for tier in load_tiers().values():
         if tier.cores:
-            # ORT threads of all instances may exceed cores by the idle text frontend only.
-            assert tier.cpu_threads <= tier.cores * 2, tier.name
+            # Some oversubscription pays (threads do not spin when idle): on cpu-2, two
+            # vocoder instances x 2 threads measured best at concurrency 1 and 8
+            # (docs/tuning.md). Beyond 3 threads per core is a mistake.
+            assert tier.cpu_threads <= tier.cores * 3, tier.name
             assert all(m.kind == "cpu" and m.provider == "cpu" for m in tier.models.values())
         else:
             assert tier.models["acoustic"].kind == "gpu"

@@ -37,6 +37,8 @@ from mandarin_tts.serving.supervision import (
     RestartRules,
     Supervisor,
     classify_probe_error,
+    count_stubs,
+    python_backend_instances,
 )
 from mandarin_tts.serving.tiers import default_tier, get_tier, load_tiers
 from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
@@ -209,12 +211,16 @@ def watch(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor = Supervisor(rules)
+    stubs = python_backend_instances(load_repository(server.opts.repository))
     next_probe = time.monotonic() + interval
     while not stop.wait(1.0):
         action = Action.NONE
         if server.proc is not None and server.proc.poll() is not None:
             print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
             action = supervisor.server_exited()
+        elif server.proc is not None and (alive := count_stubs(server.proc.pid)) < stubs:
+            print(f"a Python stub died: {alive} of {stubs} running", flush=True)
+            action = supervisor.stubs_missing()
         elif interval > 0 and time.monotonic() >= next_probe:
             outcome, detail = probe_once(server)
             if outcome is not ProbeOutcome.OK:

@@ -3,8 +3,10 @@
 Triton 2.51 neither restarts a crashed Python stub nor reports one in /v2/health/ready, so
 the launcher probes end to end and decides here what each outcome means:
 
-- tritonserver exited, or a probe says a stub "is not healthy": restart at once, without
-  draining (the remaining requests cannot succeed);
+- tritonserver exited, one of its Python stubs is gone (fewer stub processes than model
+  instances: with several instances of a model a probe may keep landing on a live one), or
+  a probe says a stub "is not healthy": restart at once, without draining (requests routed
+  to the dead instance cannot succeed);
 - a probe fails hard (connection refused, implausible audio, an internal error): restart
   after `failures_to_restart` such probes in a row, draining first;
 - a probe times out or finds a queue full: the server is busy, not broken. Restarting a
@@ -21,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 # Triton 2.51's answer once a Python stub died.
 DEAD_STUB_MESSAGE = "is not healthy"
@@ -32,6 +35,35 @@ BUSY_MARKERS = (
     "exceeds maximum queue size",
     "exceeded maximum queue size",
 )
+
+
+# The Python backend's stub processes; /proc truncates names to 15 characters.
+STUB_PROCESS_NAME = "triton_python_backend_stub"[:15]
+
+
+def python_backend_instances(configs: dict) -> int:
+    """How many stub processes a healthy server runs: one per Python-backend instance."""
+    return sum(
+        sum(group.count for group in config.instance_group)
+        for config in configs.values()
+        if config.backend == "python"
+    )
+
+
+def count_stubs(server_pid: int, proc_root: Path = Path("/proc")) -> int:
+    """Live (not zombie) stub processes whose parent is `server_pid`."""
+    count = 0
+    for stat in proc_root.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        fields = text[text.rfind(")") + 2 :].split()
+        if name == STUB_PROCESS_NAME and fields[0] != "Z" and int(fields[1]) == server_pid:
+            count += 1
+    return count
 
 
 class ProbeOutcome(enum.Enum):
@@ -92,6 +124,9 @@ class Supervisor:
         return action
 
     def server_exited(self) -> Action:
+        return self._restart(Action.RESTART_NOW)
+
+    def stubs_missing(self) -> Action:
         return self._restart(Action.RESTART_NOW)
 
     def probe_result(self, outcome: ProbeOutcome) -> Action:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from mandarin_tts.serving.render import load_repository
 from mandarin_tts.serving.supervision import (
     Action,
     ProbeOutcome,
     RestartRules,
     Supervisor,
     classify_probe_error,
+    count_stubs,
+    python_backend_instances,
 )
+from mandarin_tts.serving.tiers import get_tier
 
 
 class FakeClock:
@@ -102,3 +108,31 @@ def test_old_restarts_leave_the_window_so_rare_crashes_never_exhaust_it() -> Non
 def test_invalid_rules_are_refused(rules: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="invalid restart rules"):
         RestartRules(**rules)  # type: ignore[arg-type]
+
+
+def test_a_missing_stub_restarts_at_once_within_the_budget() -> None:
+    sup, _ = supervisor(max_restarts=1)
+    assert sup.stubs_missing() is Action.RESTART_NOW
+    sup.restarted()
+    assert sup.stubs_missing() is Action.GIVE_UP
+
+
+def fake_proc(root: Path, pid: int, name: str, state: str, ppid: int) -> None:
+    (root / str(pid)).mkdir()
+    (root / str(pid) / "stat").write_text(f"{pid} ({name}) {state} {ppid} {pid} 0 0 -1\n")
+
+
+def test_stubs_are_counted_by_parent_name_and_state(tmp_path: Path) -> None:
+    fake_proc(tmp_path, 10, "tritonserver", "S", 1)
+    fake_proc(tmp_path, 11, "triton_python_b", "S", 10)
+    fake_proc(tmp_path, 12, "triton_python_b", "R", 10)
+    fake_proc(tmp_path, 13, "triton_python_b", "Z", 10)  # dead, not yet reaped
+    fake_proc(tmp_path, 14, "triton_python_b", "S", 99)  # another server's stub
+    fake_proc(tmp_path, 15, "python (x) y", "S", 10)  # a name with spaces and parentheses
+    assert count_stubs(10, proc_root=tmp_path) == 2
+
+
+def test_every_python_backend_instance_is_one_stub() -> None:
+    configs = load_repository(Path(__file__).parents[3] / "model_repository")
+    tier = get_tier("cpu-2")
+    assert python_backend_instances(configs) == sum(m.instances for m in tier.models.values())

@@ -16,6 +16,21 @@ from mandarin_tts.paths import EVAL_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+# Short sentences for load and fault tests, and the plausible speaking rate of a complete
+# WAV of one of them (seconds per Han character; the frontend adds no pause after one chunk).
+SHORT_TEXTS = (
+    "今天天气很好。",
+    "我们一起去公园散步。",
+    "晚上回家做饭。",
+    "图书馆里很安静。",
+    "请稍等一下。",
+    "欢迎使用语音合成。",
+    "明天见。",
+    "这本书非常有意思。",
+)
+MIN_SECONDS_PER_CHAR = 0.12
+MAX_SECONDS_PER_CHAR = 0.6
+
 
 def free_port() -> int:
     with socket.socket() as sock:

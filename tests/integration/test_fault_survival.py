@@ -7,11 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,11 +17,10 @@ from dataclasses import dataclass
 import psutil
 import pytest
 import soundfile as sf
-from _frontend_process import free_port
+from _frontend_process import MAX_SECONDS_PER_CHAR, MIN_SECONDS_PER_CHAR, SHORT_TEXTS
+from _launcher_process import LauncherProcess, running_launcher
 
 from mandarin_tts import contract as c
-from mandarin_tts.build.__main__ import build
-from mandarin_tts.paths import ACOUSTIC_ONNX, PROJECT_ROOT, VOCODER_ONNX
 from mandarin_tts.serving.probe import count_syllables
 
 pytestmark = pytest.mark.integration
@@ -35,19 +29,7 @@ RECOVERY_DEADLINE_S = 30.0
 # Client timeout per request: far above a short sentence on 2 loaded cores, so a hang
 # shows up as a timeout rather than blocking the test run.
 REQUEST_TIMEOUT_S = 90.0
-# Plausible speaking rate for a complete WAV (the frontend adds no pause after one chunk).
-MIN_SECONDS_PER_CHAR = 0.12
-MAX_SECONDS_PER_CHAR = 0.6
-IN_FLIGHT_TEXTS = [
-    "今天天气很好。",
-    "我们一起去公园散步。",
-    "晚上回家做饭。",
-    "图书馆里很安静。",
-    "请稍等一下。",
-    "欢迎使用语音合成。",
-    "明天见。",
-    "这本书非常有意思。",
-]
+IN_FLIGHT_TEXTS = list(SHORT_TEXTS)
 
 
 @dataclass(frozen=True)
@@ -59,130 +41,10 @@ class Outcome:
     retry_after: str | None = None  # the Retry-After header of an error
 
 
-class Launcher:
-    """`python -m mandarin_tts.serving.launcher` in its own process group, output captured."""
-
-    def __init__(self) -> None:
-        self.http_port = free_port()
-        self.frontend_port = free_port()
-        self.url = f"http://127.0.0.1:{self.frontend_port}"
-        self.output = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the launcher
-        command = [
-            sys.executable, "-m", "mandarin_tts.serving.launcher", "--tier", "cpu-2",
-            "--http-port", str(self.http_port), "--grpc-port", str(free_port()),
-            "--metrics-port", str(free_port()), "--frontend-port", str(self.frontend_port),
-            "--probe-interval", "2", "--no-build",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=self.output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
-        )
-
-    def text(self) -> str:
-        self.output.seek(0)
-        return self.output.read().decode(errors="replace")
-
-    def logs(self) -> str:
-        serving = PROJECT_ROOT / ".cache" / "serving" / f"port-{self.http_port}"
-        parts = []
-        for name in ("tritonserver.log", "frontend.log"):
-            path = serving / name
-            if path.exists():
-                tail = path.read_text(errors="replace").splitlines()[-40:]
-                parts.append(f"--- {path} ---\n" + "\n".join(tail))
-        # Last, so that a truncated CI log still shows the supervisor's decisions.
-        parts.append(f"--- launcher output (supervisor lines) ---\n{self.supervisor_lines()}")
-        return "\n".join(parts)
-
-    def supervisor_lines(self) -> str:
-        """The launcher's own lines (probe outcomes, restarts), without tritonserver's
-        option tables and model logs that it echoes when the server exits."""
-        own = (
-            "a Python stub",
-            "end-to-end probe",
-            "probe ok",
-            "restart",
-            "tritonserver",
-            "giving up",
-            "frontend",
-            "error",
-            "shutting",
-            "stopped",
-        )
-        lines = [line for line in self.text().splitlines() if line.startswith(own)]
-        return "\n".join(lines[-40:])
-
-    def wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"launcher exited ({self.proc.returncode})")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=30) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(1.0)
-        raise AssertionError(f"frontend not healthy within {timeout_s} s")
-
-    def descendants(self) -> list[psutil.Process]:
-        try:
-            return psutil.Process(self.proc.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-
-    def find(self, needle: str) -> list[psutil.Process]:
-        found = []
-        for process in self.descendants():
-            try:
-                if needle in " ".join(process.cmdline()):
-                    found.append(process)
-            except psutil.Error:
-                continue
-        return found
-
-    def tritonserver(self) -> psutil.Process:
-        servers = [p for p in self.find("tritonserver") if p.name() == "tritonserver"]
-        assert len(servers) == 1, f"expected one tritonserver, found {servers}"
-        return servers[0]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        for process in self.descendants():  # children in their own sessions, if any remain
-            try:
-                process.kill()
-            except psutil.Error:
-                continue
-
-
 @pytest.fixture(scope="module")
-def launcher(request) -> Iterator[Launcher]:
-    if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
-        build()  # a fresh checkout; otherwise never rewrite files other servers use
-    running = Launcher()
-    try:
-        running.wait_healthy(timeout_s=300)
+def launcher(request) -> Iterator[LauncherProcess]:
+    with running_launcher(request, lambda: LauncherProcess(["--probe-interval", "2"])) as running:
         yield running
-    except BaseException:
-        print(running.logs())
-        raise
-    finally:
-        failed = request.session.testsfailed
-        running.stop()
-        if failed:
-            print(running.logs())
-        running.output.close()
 
 
 def synthesize(url: str, text: str, speed: float) -> Outcome:
@@ -218,7 +80,7 @@ def assert_plausible(outcome: Outcome) -> None:
 
 
 def requests_across_a_kill(
-    launcher: Launcher, kill: psutil.Process, run: int
+    launcher: LauncherProcess, kill: psutil.Process, run: int
 ) -> tuple[list[Outcome], float]:
     """Send all IN_FLIGHT_TEXTS at once, SIGKILL `kill` while they are being served;
     returns their outcomes and the monotonic time of the kill."""
@@ -252,7 +114,7 @@ def check_outcomes(outcomes: list[Outcome]) -> None:
         assert_plausible(outcome)
 
 
-def wait_recovered(launcher: Launcher, killed_at: float) -> float:
+def wait_recovered(launcher: LauncherProcess, killed_at: float) -> float:
     """Seconds from the kill until a fresh (uncached) request succeeds with plausible audio."""
     attempt = 0
     while time.monotonic() - killed_at < RECOVERY_DEADLINE_S:

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,12 +16,10 @@ from dataclasses import dataclass
 import psutil
 import pytest
 import tritonclient.grpc as grpcclient
-from _frontend_process import free_port
+from _launcher_process import LauncherProcess, running_launcher
 from tritonclient.utils import InferenceServerException
 
 from mandarin_tts import contract as c
-from mandarin_tts.build.__main__ import build
-from mandarin_tts.paths import ACOUSTIC_ONNX, PROJECT_ROOT, VOCODER_ONNX
 from mandarin_tts.serving.launcher import ADMIN_KEY_ENV
 from mandarin_tts.serving.server import ADMIN_HEADER, GRPC_ADMIN_HEADER
 
@@ -55,56 +47,15 @@ class Listener:
         return self.address.is_loopback
 
 
-class PublicLauncher:
-    """The launcher, frontend published on 0.0.0.0, in its own process group."""
+class PublicLauncher(LauncherProcess):
+    """The launcher with the frontend published on 0.0.0.0 and a known admin key."""
 
     def __init__(self) -> None:
         self.admin_key = secrets.token_hex(16)
-        self.ports = {
-            "http": free_port(),
-            "grpc": free_port(),
-            "metrics": free_port(),
-            "frontend": free_port(),
-        }
-        self.output = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the launcher
-        command = [
-            sys.executable, "-m", "mandarin_tts.serving.launcher", "--tier", "cpu-2",
-            "--http-port", str(self.ports["http"]), "--grpc-port", str(self.ports["grpc"]),
-            "--metrics-port", str(self.ports["metrics"]),
-            "--frontend-port", str(self.ports["frontend"]),
-            "--host", "127.0.0.1", "--frontend-host", PUBLIC_BIND,
-            "--probe-interval", "0", "--no-build",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=self.output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", ADMIN_KEY_ENV: self.admin_key},
-            start_new_session=True,
+        super().__init__(
+            ["--host", "127.0.0.1", "--frontend-host", PUBLIC_BIND, "--probe-interval", "0"],
+            env={ADMIN_KEY_ENV: self.admin_key},
         )
-
-    def text(self) -> str:
-        self.output.seek(0)
-        return self.output.read().decode(errors="replace")
-
-    def wait_healthy(self, timeout_s: float) -> None:
-        url = f"http://127.0.0.1:{self.ports['frontend']}/healthz"
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"launcher exited:\n{self.text()[-3000:]}"
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(1.0)
-        raise AssertionError(f"frontend not healthy within {timeout_s} s:\n{self.text()[-3000:]}")
-
-    def tree(self) -> list[psutil.Process]:
-        root = psutil.Process(self.proc.pid)
-        return [root, *root.children(recursive=True)]
 
     def listeners(self) -> list[Listener]:
         found = []
@@ -119,37 +70,11 @@ class PublicLauncher:
                     found.append(Listener(process.pid, name, conn.laddr.ip, conn.laddr.port))
         return found
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
 
 @pytest.fixture(scope="module")
 def launcher(request) -> Iterator[PublicLauncher]:
-    if not (ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists()):
-        build()
-    running = PublicLauncher()
-    try:
-        running.wait_healthy(timeout_s=300)
+    with running_launcher(request, PublicLauncher) as running:
         yield running
-    finally:
-        failed = request.session.testsfailed
-        # Children the launcher started in sessions of their own (the frontend), if any remain.
-        leftovers = running.tree()[1:] if running.proc.poll() is None else []
-        running.stop()
-        for process in leftovers:
-            try:
-                process.kill()
-            except psutil.Error:
-                continue
-        if failed:
-            print(running.text()[-4000:])
-        running.output.close()
 
 
 def non_loopback_ipv4() -> str | None:

@@ -21,30 +21,18 @@ from dataclasses import dataclass, field
 import aiohttp
 import psutil
 import soundfile as sf
+from _frontend_process import MAX_SECONDS_PER_CHAR, MIN_SECONDS_PER_CHAR, SHORT_TEXTS
 
 from mandarin_tts import contract as c
 from mandarin_tts.serving.probe import count_syllables
 
 # A complete WAV of one short sentence lasts this long per Han character at speed 1
 # (the same plausibility band as tests/integration/test_fault_survival.py).
-MIN_SECONDS_PER_CHAR = 0.12
-MAX_SECONDS_PER_CHAR = 0.6
 REFUSAL_STATUSES = (429, 503)
 # Speeds 0.9000, 0.9001, ...: unique per request, close to 1 so the audio stays plausible.
 SPEED_BASE = 0.9
 SPEED_STEP = 1e-4
 SPEED_SLOTS = 2000
-
-SHORT_TEXTS = (
-    "今天天气很好。",
-    "我们一起去公园散步。",
-    "晚上回家做饭。",
-    "图书馆里很安静。",
-    "请稍等一下。",
-    "欢迎使用语音合成。",
-    "明天见。",
-    "这本书非常有意思。",
-)
 
 
 @dataclass(frozen=True)

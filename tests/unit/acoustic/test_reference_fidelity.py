@@ -37,7 +37,10 @@ MIN_CLOSE_SENTENCES = 0.8  # share of sentences whose f0 / energy / mel match th
 F0_ENERGY_BOUND = 0.15  # max |diff| on any symbol (typical range of the values: +-3)
 MEL_REPLAY_CLOSE = 1e-3  # mean |diff| of a sentence's mel (values range about -6..2)
 MEL_REPLAY_BOUND = 0.05
-MIN_MEL_CLOSE_SENTENCES = 0.6  # decoder and postnet are long: more rounding flips
+# Decoder and postnet are long, so a replayed mask more often flips an int8 rounding; the
+# reference draws new masks each run: 11-19 of 23 sentences were this close over 9 runs
+# (2026-11-21), so 0.6 failed one CI run in three. Every sentence stays within the bound.
+MIN_MEL_CLOSE_SENTENCES = 0.35
 
 
 @pytest.fixture(scope="module")

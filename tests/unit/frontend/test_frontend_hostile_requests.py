@@ -76,6 +76,19 @@ def test_unknown_path_points_at_the_api_description() -> None:
     assert "/openapi.json" in body["error"]["message"]
 
 
+async def start_partial_upload(
+    client: TestClient,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A request that announces 100 body bytes and sends 4 of them."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        b"POST /v1/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 100\r\n\r\n{"te'
+    )
+    await writer.drain()
+    return reader, writer
+
+
 def test_a_stalled_upload_gets_408_and_holds_no_admission_slot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -86,12 +99,7 @@ def test_a_stalled_upload_gets_408_and_holds_no_admission_slot(
     async def main() -> tuple[int, bytes]:
         app = create_app(FrontendConfig(max_active_requests=1), lambda _cfg: FakeSynthesizer())
         async with TestClient(TestServer(app)) as client:
-            reader, writer = await asyncio.open_connection(client.host, client.port)
-            writer.write(
-                b"POST /v1/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b'Content-Length: 100\r\n\r\n{"te'
-            )
-            await writer.drain()
+            reader, writer = await start_partial_upload(client)
             await asyncio.sleep(0.1)
             other = (await client.post("/v1/tts", json={"text": "你好"})).status
             answer = await asyncio.wait_for(reader.read(4096), timeout=10)
@@ -111,12 +119,7 @@ def test_a_client_leaving_mid_upload_is_not_an_internal_error() -> None:
     async def main() -> str:
         app = create_app(FrontendConfig(), lambda _cfg: FakeSynthesizer())
         async with TestClient(TestServer(app)) as client:
-            reader, writer = await asyncio.open_connection(client.host, client.port)
-            writer.write(
-                b"POST /v1/tts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b'Content-Length: 100\r\n\r\n{"te'
-            )
-            await writer.drain()
+            reader, writer = await start_partial_upload(client)
             await asyncio.sleep(0.2)
             writer.close()
             await asyncio.sleep(0.5)

@@ -20,7 +20,9 @@ from frontend.config import FrontendConfig
 from frontend.encoding import encode
 from frontend.errors import (
     ApiError,
+    BodyTimeout,
     BodyTooLarge,
+    IncompleteBody,
     Overloaded,
     UnsupportedMediaType,
 )
@@ -43,8 +45,6 @@ from frontend.validation import (
     NATIVE_FORMATS,
     OPENAI_FORMATS,
     VOLUME_RANGE,
-    BodyTimeout,
-    IncompleteBody,
     SynthesisRequest,
     parse_json_object,
     parse_openai_request,

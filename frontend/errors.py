@@ -42,6 +42,18 @@ class BodyTooLarge(ApiError):
     code = "body_too_large"
 
 
+class BodyTimeout(ApiError):
+    status = 408
+    code = "body_timeout"
+
+
+class IncompleteBody(ApiError):
+    """The client closed the connection mid-upload (nobody reads the answer; it is counted)."""
+
+    status = 400
+    code = "incomplete_body"
+
+
 class TextRejected(ApiError):
     """Triton's text model refused a chunk (gRPC INVALID_ARGUMENT)."""
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontend.encoding import AudioFormat
-from frontend.errors import ApiError, InvalidJson, InvalidParameter, TextTooLong
+from frontend.errors import InvalidJson, InvalidParameter, TextTooLong
 from frontend.synthesis import VoiceParams
 from mandarin_tts import contract
 
@@ -26,18 +26,6 @@ OPENAI_FORMATS = {
 # A client must send its whole body within this time (256 KiB at about 70 kbit/s); one that
 # stalls (slow-loris) gets 408 instead of keeping its request open forever.
 BODY_READ_TIMEOUT_S = 30.0
-
-
-class BodyTimeout(ApiError):
-    status = 408
-    code = "body_timeout"
-
-
-class IncompleteBody(ApiError):
-    """The client closed the connection mid-upload (nobody reads the answer; it is counted)."""
-
-    status = 400
-    code = "incomplete_body"
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def variant_path(name: str, calibration_mels: list[np.ndarray] | None = None) ->
     from mandarin_tts.build.__main__ import inputs_digest
     from mandarin_tts.vocoder.calibration_data import acoustic_mels
     from mandarin_tts.vocoder.calibration_text import CALIBRATION_SENTENCES
-    from mandarin_tts.vocoder.quantize import VARIANTS, quantize_vocoder
+    from mandarin_tts.vocoder.quantize import VARIANTS, quantize_unmasked
 
     # Keyed by the float build and the variant's settings, so adding a variant (or a
     # rebuild of something else) does not requantize the others.
@@ -103,7 +103,7 @@ def variant_path(name: str, calibration_mels: list[np.ndarray] | None = None) ->
         calibration = (variant.calibration, variant.op_types, CALIBRATION_SENTENCES)
         cache = folder / f"calibration-{_short_hash(repr(calibration))}.json"
         start = time.monotonic()
-        quantize_vocoder(VOCODER_ONNX, path, mels, variant, cache)
+        quantize_unmasked(path, mels, variant, cache)
         print(f"quantized {name} -> {path} ({time.monotonic() - start:.0f} s)")
     return path
 

@@ -41,6 +41,11 @@ VOC_IN_MEL_LENGTHS = "mel_lengths"  # [B] int64
 VOC_OUT_AUDIO = "audio"  # [B, N] float32 in [-1, 1], 16 kHz
 VOC_OUT_AUDIO_LENGTHS = "audio_lengths"  # [B] int64
 
+# ONNX metadata key. "false" marks a model built without padding masks (faster, but a
+# padded batch would leak the padding into its shorter items): serving then batches only
+# items of equal length. Absent means padding-safe.
+ONNX_META_PAD_SAFE = "pad_safe"
+
 PAD_ID = 0  # 'pad' in baker_mapper.json
 
 # Longest inputs the acoustic model is built for: split text into sentences so that each

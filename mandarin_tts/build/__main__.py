@@ -96,13 +96,14 @@ def build(force: bool = False) -> None:
         return
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    # Both steps read the pretrained weights (the int8 one re-exports the vocoder).
+    for src in sources.SOURCES.values():
+        sources.ensure_extracted(src)
     if not float_current:
         # Imported lazily: torch is only needed when something must be rebuilt.
         from mandarin_tts.acoustic.export import build_acoustic_onnx
         from mandarin_tts.vocoder.export import build_vocoder_onnx
 
-        for src in sources.SOURCES.values():
-            sources.ensure_extracted(src)
         build_acoustic_onnx(ACOUSTIC_ONNX)
         print(f"acoustic model -> {ACOUSTIC_ONNX} ({time.monotonic() - start:.0f} s)")
         build_vocoder_onnx(VOCODER_ONNX)
@@ -112,7 +113,7 @@ def build(force: bool = False) -> None:
     from mandarin_tts.vocoder.quantize import build_vocoder_int8_onnx
 
     int8_start = time.monotonic()
-    build_vocoder_int8_onnx(VOCODER_INT8_ONNX, VOCODER_ONNX, ACOUSTIC_ONNX)
+    build_vocoder_int8_onnx(VOCODER_INT8_ONNX, ACOUSTIC_ONNX)
     print(f"int8 vocoder   -> {VOCODER_INT8_ONNX} ({time.monotonic() - int8_start:.0f} s)")
     STAMP.write_text(
         json.dumps({"inputs": digest, "int8_inputs": int8_digest, "built_at": time.time()})

@@ -12,6 +12,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from mandarin_tts import contract as c
+from mandarin_tts.paths import VOCODER_INT8_ONNX
 
 FRAMES_PER_SYMBOL = 4
 SAMPLES_PER_FRAME = c.OUTPUT_SAMPLE_RATE * c.ACOUSTIC_HOP // c.ACOUSTIC_SAMPLE_RATE  # 200
@@ -19,9 +20,11 @@ VOCAB = 256
 OPSET = 17
 
 
-def _save(graph: onnx.GraphProto, path: Path) -> Path:
+def _save(graph: onnx.GraphProto, path: Path, metadata: dict[str, str] | None = None) -> Path:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
+    if metadata:
+        helper.set_model_props(model, metadata)
     onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
@@ -69,7 +72,8 @@ def acoustic_standin(path: Path) -> Path:
     return _save(graph, path)
 
 
-def vocoder_standin(path: Path) -> Path:
+def vocoder_standin(path: Path, pad_safe: bool = True) -> Path:
+    """`pad_safe=False` marks it like the build's int8 vocoder (no padding masks)."""
     rng = np.random.default_rng(1)
     weight = (rng.normal(0, 0.05, (c.N_MELS, SAMPLES_PER_FRAME))).astype(np.float32)
     nodes = [
@@ -96,12 +100,13 @@ def vocoder_standin(path: Path) -> Path:
         ],
         inits,
     )
-    return _save(graph, path)
+    return _save(graph, path, None if pad_safe else {c.ONNX_META_PAD_SAFE: "false"})
 
 
 def write_standins(out_dir: Path) -> Path:
-    """One stand-in per file a tier may name (the int8 vocoder too, as a copy), so that any
-    rendered tier loads."""
+    """One stand-in per file a tier may name, so that any rendered tier loads. The int8
+    vocoder's stand-in computes what the float one does but, like the real file, is
+    marked as not padding-safe."""
     from mandarin_tts.serving.tiers import ONNX_FILE_CHOICES
 
     makers = {c.MODEL_ACOUSTIC: acoustic_standin, c.MODEL_VOCODER: vocoder_standin}
@@ -109,5 +114,8 @@ def write_standins(out_dir: Path) -> Path:
         first = out_dir / names[0]
         makers[model](first)
         for name in names[1:]:
-            shutil.copyfile(first, out_dir / name)
+            if name == VOCODER_INT8_ONNX.name:
+                vocoder_standin(out_dir / name, pad_safe=False)
+            else:
+                shutil.copyfile(first, out_dir / name)
     return out_dir

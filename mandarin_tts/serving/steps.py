@@ -163,13 +163,24 @@ VOCODER_SPEC = RaggedSpec(
 SPECS = {c.MODEL_ACOUSTIC: ACOUSTIC_SPEC, c.MODEL_VOCODER: VOCODER_SPEC}
 
 
+def is_pad_safe(session: Any) -> bool:
+    """False for a model built without padding masks (its ONNX metadata says so)."""
+    metadata = session.get_modelmeta().custom_metadata_map
+    return metadata.get(c.ONNX_META_PAD_SAFE, "true") != "false"
+
+
 class OnnxBatchStep:
-    """Gather a batch of ragged requests, pad, run the ONNX session once, split back."""
+    """Gather a batch of ragged requests, pad, run the ONNX session once, split back.
+
+    A session that is not padding-safe (`is_pad_safe`) runs only equal-length items
+    together, whatever `max_pad_ratio` the config asks for.
+    """
 
     def __init__(self, session: Any, spec: RaggedSpec, max_pad_ratio: float = 1e9) -> None:
         self.session = session
         self.spec = spec
-        self.max_pad_ratio = max_pad_ratio  # see batching.plan_runs
+        # See batching.plan_runs: a ratio of 1 means no padding at all.
+        self.max_pad_ratio = max_pad_ratio if is_pad_safe(session) else 1.0
 
     def _prepare(self, inputs: dict[str, np.ndarray | None]) -> tuple[np.ndarray, list[float]]:
         spec = self.spec

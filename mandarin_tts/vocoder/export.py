@@ -13,6 +13,7 @@ import torch
 
 from mandarin_tts.contract import (
     N_MELS,
+    ONNX_META_PAD_SAFE,
     VOC_IN_MEL,
     VOC_IN_MEL_LENGTHS,
     VOC_OUT_AUDIO,
@@ -26,9 +27,10 @@ OPSET = 17
 
 
 def build_vocoder_module(
-    bridge_params: Path = BRIDGE_PARAMS, torchscript: Path | None = None
+    bridge_params: Path = BRIDGE_PARAMS, torchscript: Path | None = None, pad_masks: bool = True
 ) -> BridgedVocoder:
-    return BridgedVocoder(MelBridge.load_params(bridge_params), load_generator(torchscript)).eval()
+    bridge = MelBridge.load_params(bridge_params)
+    return BridgedVocoder(bridge, load_generator(torchscript), pad_masks).eval()
 
 
 def export_onnx(module: BridgedVocoder, path: Path) -> None:
@@ -52,12 +54,15 @@ def export_onnx(module: BridgedVocoder, path: Path) -> None:
             opset_version=OPSET,
             dynamo=False,
         )
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, {ONNX_META_PAD_SAFE: str(module.pad_masks).lower()})
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
 
 
-def build_vocoder_onnx(path: Path) -> None:
+def build_vocoder_onnx(path: Path, pad_masks: bool = True) -> None:
     """Write the vocoder ONNX to `path` (atomically: a temp file renamed into place)."""
-    module = build_vocoder_module()
+    module = build_vocoder_module(pad_masks=pad_masks)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name

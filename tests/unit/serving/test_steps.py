@@ -14,6 +14,7 @@ from mandarin_tts.serving.steps import (
     OnnxBatchStep,
     StepInputError,
     TextFrontendStep,
+    is_pad_safe,
 )
 
 
@@ -162,6 +163,43 @@ def test_split_runs_give_the_same_results_as_one_run(standins):
         np.testing.assert_array_equal(a[c.AC_OUT_MEL], b[c.AC_OUT_MEL])
 
 
+def mel_request(frames):
+    return {c.VOC_IN_MEL: np.full((1, frames, c.N_MELS), 0.1, np.float32)}
+
+
+class RecordingSession:
+    """A real session that also records the mel lengths of every run it is given."""
+
+    def __init__(self, session):
+        self.session = session
+        self.runs: list[list[int]] = []
+
+    def get_modelmeta(self):
+        return self.session.get_modelmeta()
+
+    def run(self, outputs, feeds):
+        self.runs.append(feeds[c.VOC_IN_MEL_LENGTHS].tolist())
+        return self.session.run(outputs, feeds)
+
+
+def test_only_the_int8_vocoder_says_it_is_not_padding_safe(standins):
+    assert is_pad_safe(make_session(standins / "vocoder.onnx", OrtSettings()))
+    assert is_pad_safe(make_session(standins / "acoustic.onnx", OrtSettings()))
+    assert not is_pad_safe(make_session(standins / "vocoder_int8.onnx", OrtSettings()))
+
+
+def test_a_model_without_padding_masks_runs_only_equal_lengths_together(standins):
+    session = RecordingSession(make_session(standins / "vocoder_int8.onnx", OrtSettings()))
+    # The config asks for one padded run; the model's metadata overrules it.
+    step = OnnxBatchStep(session, VOCODER_SPEC, max_pad_ratio=1e9)
+    lengths = (5, 9, 5, 7, 9, 9)
+    results = step.run_batch([mel_request(n) for n in lengths])
+
+    assert sorted(map(sorted, session.runs)) == [[5, 5], [7], [9, 9, 9]]
+    for n, result in zip(lengths, results, strict=True):
+        assert result[c.VOC_OUT_AUDIO].shape == (1, n * 200)
+
+
 def test_glue_builds_steps_from_the_rendered_config(standins, monkeypatch):
     import json
 
@@ -177,6 +215,10 @@ def test_glue_builds_steps_from_the_rendered_config(standins, monkeypatch):
     as_json = json.dumps(MessageToDict(config, preserving_proto_field_name=True))
     loaded = triton_glue.load_step({"model_config": as_json, "model_name": "vocoder"})
     assert loaded.input_names == (c.VOC_IN_MEL,)
-    assert loaded.step.max_pad_ratio == 1.5
+    # cpu-2 serves the int8 vocoder: its metadata (no padding masks) overrules the
+    # config's padding bound.
+    assert config.parameters["max_pad_ratio"].string_value == "1.5"
+    assert config.parameters["onnx_file"].string_value == "vocoder_int8.onnx"
+    assert loaded.step.max_pad_ratio == 1.0
     out = loaded.step.run_batch([{c.VOC_IN_MEL: np.zeros((1, 3, c.N_MELS), np.float32)}])
     assert out[0][c.VOC_OUT_AUDIO].shape == (1, 600)

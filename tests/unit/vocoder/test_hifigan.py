@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from vocoder_testlib import speech_like_mel
 
 from mandarin_tts.contract import OUTPUT_SAMPLE_RATE, VOCODER_HOP
+from mandarin_tts.vocoder.bridge import MelBridge
+from mandarin_tts.vocoder.bridged import BridgedVocoder
 from mandarin_tts.vocoder.hifigan import HiFiGANGenerator
 from mandarin_tts.vocoder.mel import vocoder_mel
 
@@ -50,3 +53,19 @@ def test_masked_batch_equals_each_item_alone(generator: HiFiGANGenerator) -> Non
     torch.testing.assert_close(
         together[1, :, : short_len * VOCODER_HOP], alone[0], atol=5e-5, rtol=0
     )
+
+
+def test_without_pad_masks_a_lone_item_is_unchanged(generator: HiFiGANGenerator) -> None:
+    # The int8 build exports the vocoder with pad_masks=False; for one item (and for
+    # equal-length items, all that serving batches for it) nothing may change.
+    bridge = MelBridge.load_params()
+    masked = BridgedVocoder(bridge, generator, pad_masks=True).eval()
+    unmasked = BridgedVocoder(bridge, generator, pad_masks=False).eval()
+    mel = torch.from_numpy(speech_like_mel(57, seed=3)).repeat(2, 1, 1)
+    lengths = torch.tensor([57, 57])
+    with torch.no_grad():
+        expected, expected_lengths = masked(mel, lengths)
+        audio, audio_lengths = unmasked(mel, lengths)
+    torch.testing.assert_close(audio_lengths, expected_lengths)
+    torch.testing.assert_close(audio, expected, atol=0, rtol=0)
+    assert audio.abs().max() > 1e-3

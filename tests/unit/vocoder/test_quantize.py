@@ -1,4 +1,4 @@
-"""The int8 vocoder from the build: valid ONNX, same interface, padding-safe, close to float."""
+"""The int8 vocoder from the build: valid ONNX, same interface, marked unpadded, close to float."""
 
 from __future__ import annotations
 
@@ -30,11 +30,9 @@ from mandarin_tts.vocoder.quantize import (
 
 # Not a calibration sentence: the tolerance below must hold on unseen text.
 HELD_OUT_TEXT = "明天上午十点，我们在公司门口集合，请不要迟到。"
-# Items may differ near their own end (where a lone item meets the sequence boundary).
-END_SAMPLES = 400
-# Batch vs alone: static scales and masked padding make the int8 kernels see the same
-# values either way; measured bit-identical (max difference 0.0), 1e-4 leaves room for
-# summation-order changes in other onnxruntime builds.
+# Batch vs alone: static scales make the int8 kernels see the same values either way;
+# measured bit-identical (max difference 0.0), 1e-4 leaves room for summation-order
+# changes in other onnxruntime builds.
 BATCH_ATOL = 1e-4
 # Int8 vs float on a real mel: mean absolute difference of the vocoder's own log-mel of
 # the two outputs (natural log units), floored LOG_MEL_RANGE below the loudest bin so that
@@ -102,24 +100,28 @@ def test_same_interface_as_float(int8_onnx: Path, vocoder_onnx: Path) -> None:
     }
 
 
-def test_mixed_length_batch_matches_items_alone(int8_session) -> None:
-    lengths = np.array([37, 90, 61])
-    items = [speech_like_mel(n, seed) for seed, n in enumerate(lengths)]
-    batch = np.full((3, lengths.max(), c.N_MELS), 4.0, np.float32)  # loud padding garbage
-    for row, item in enumerate(items):
-        batch[row, : item.shape[0]] = item
-    audio, audio_lengths = _run(int8_session, batch, lengths)
+def test_it_is_marked_not_padding_safe_and_the_float_model_is(
+    int8_onnx: Path, vocoder_onnx: Path
+) -> None:
+    def pad_safe(path: Path) -> str | None:
+        props = onnx.load(str(path), load_external_data=False).metadata_props
+        return {p.key: p.value for p in props}.get(c.ONNX_META_PAD_SAFE)
+
+    assert pad_safe(int8_onnx) == "false"  # built without padding masks: serving never pads it
+    assert pad_safe(vocoder_onnx) == "true"
+
+
+def test_equal_length_batch_matches_items_alone(int8_session) -> None:
+    # What serving still batches for a model without padding masks: equal lengths only.
+    items = [speech_like_mel(61, seed) for seed in range(3)]
+    lengths = np.array([61, 61, 61])
+    audio, audio_lengths = _run(int8_session, np.stack(items), lengths)
 
     np.testing.assert_array_equal(audio_lengths, lengths * SAMPLES_PER_ACOUSTIC_FRAME)
     for row, item in enumerate(items):
         alone, _ = _run(int8_session, item[None], lengths[row : row + 1])
-        n = int(audio_lengths[row])
-        assert alone.shape[1] == n
         assert np.abs(alone[0]).max() > 1e-3
-        np.testing.assert_allclose(
-            audio[row, : n - END_SAMPLES], alone[0, : n - END_SAMPLES], atol=BATCH_ATOL
-        )
-        assert not audio[row, n:].any(), "padded tail must be zero"
+        np.testing.assert_allclose(audio[row], alone[0], atol=BATCH_ATOL)
 
 
 def test_close_to_float_on_a_real_mel(int8_session, vocoder_session, held_out_mel) -> None:

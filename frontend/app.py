@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from frontend.admission import Admission
 from frontend.chunking import warm_up
 from frontend.config import FrontendConfig
 from frontend.encoding import encode
@@ -63,7 +64,7 @@ CONFIG_KEY = web.AppKey("config", FrontendConfig)
 METRICS_KEY = web.AppKey("metrics", FrontendMetrics)
 SERVICE_KEY = web.AppKey("service", TTSService)
 HEALTH_KEY = web.AppKey("health", HealthProbe)
-ACTIVE_KEY = web.AppKey("active", list)
+ADMISSION_KEY = web.AppKey("admission", Admission)
 POLICY_KEY = web.AppKey("policy", AccessPolicy)
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
 
@@ -198,7 +199,7 @@ def _synthesis_handler(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         app = request.app
-        config, metrics, active = app[CONFIG_KEY], app[METRICS_KEY], app[ACTIVE_KEY]
+        config, metrics, admission = app[CONFIG_KEY], app[METRICS_KEY], app[ADMISSION_KEY]
         # The body first, outside the admission limit: a client that stalls its upload
         # must not hold one of the max_active_requests slots.
         try:
@@ -206,13 +207,13 @@ def _synthesis_handler(
         except ApiError as error:
             metrics.requests.labels(route, str(error.status)).inc()
             raise
-        if active[0] >= config.max_active_requests:
+        if not admission.try_enter():
             metrics.requests.labels(route, "429").inc()
             raise Overloaded(
-                f"{active[0]} requests are being served (limit {config.max_active_requests}); retry shortly",
-                retry_after_s=1,
+                f"{admission.active} requests are being served "
+                f"(limit {config.max_active_requests}); retry shortly",
+                retry_after_s=admission.retry_after_s(),
             )
-        active[0] += 1
         metrics.active.inc()
         start = time.monotonic()
         status = "500"
@@ -224,7 +225,7 @@ def _synthesis_handler(
             status = str(error.status)
             raise
         finally:
-            active[0] -= 1
+            admission.leave(time.monotonic() - start if status == "200" else None)
             metrics.active.dec()
             metrics.requests.labels(route, status).inc()
 
@@ -398,7 +399,7 @@ def create_app(
     )
     app.on_response_prepare.append(_add_cors_headers)
     app[METRICS_KEY] = FrontendMetrics()
-    app[ACTIVE_KEY] = [0]
+    app[ADMISSION_KEY] = Admission(config.max_active_requests)
 
     async def on_startup(app: web.Application) -> None:
         await asyncio.get_running_loop().run_in_executor(None, warm_up)

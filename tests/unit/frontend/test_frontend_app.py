@@ -15,7 +15,7 @@ import soundfile as sf
 from aiohttp.test_utils import TestClient, TestServer
 from frontend_fakes import SAMPLE_RATE, FakeSynthesizer
 
-from frontend.app import create_app
+from frontend.app import ADMISSION_KEY, create_app
 from frontend.config import FrontendConfig
 from frontend.encoding import UNKNOWN_SIZE
 
@@ -178,6 +178,21 @@ def test_overload_is_refused_with_429() -> None:
         assert "Retry-After" in resp.headers
         assert (await slow).status == 200
         assert (await client.post("/v1/tts", json={"text": "你好。"})).status == 200
+
+    run(test, FakeSynthesizer(delay_s=0.05), max_active_requests=1)
+
+
+def test_overload_retry_after_follows_the_service_time() -> None:
+    async def test(client: TestClient, synth: FakeSynthesizer) -> None:
+        admission = client.app[ADMISSION_KEY]
+        assert (await client.post("/v1/tts", json={"text": "你好。"})).status == 200
+        assert admission.mean_service_s is not None and admission.mean_service_s > 0
+        admission.mean_service_s = 7.5  # as if requests had been taking 7.5 s
+        slow = asyncio.ensure_future(client.post("/v1/tts", json={"text": LONG_TEXT}))
+        await asyncio.sleep(0.05)
+        resp = await client.post("/v1/tts", json={"text": "你好。"})
+        assert resp.status == 429 and resp.headers["Retry-After"] == "8"
+        assert (await slow).status == 200
 
     run(test, FakeSynthesizer(delay_s=0.05), max_active_requests=1)
 

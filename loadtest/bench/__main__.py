@@ -19,6 +19,7 @@ from pathlib import Path
 
 from loadtest._synthesis import served_onnx_paths
 from loadtest.bench.flops import PhysicalLimit, measure_physical_limit
+from loadtest.bench.model_bound import ModelBound, bound_text, measure_model_bound
 from loadtest.bench.results import (
     SystemResult,
     csv_rows,
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--seconds", type=float, help="override the mode's seconds per level")
     parser.add_argument("--no-limit", action="store_true", help="skip the FLOP/peak measurement")
+    parser.add_argument(
+        "--no-model-bound", action="store_true", help="skip timing the served models alone"
+    )
     args = parser.parse_args(argv)
     mode = MODES[args.mode or "quick"]
     if args.seconds:
@@ -86,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started, load_before = time.time(), load_average()
     limit: PhysicalLimit | None = None if args.no_limit else measure_physical_limit()
+    bound: ModelBound | None = None if args.no_model_bound else measure_model_bound()
     results: dict[str, SystemResult] = {}
     for name in args.systems.split(","):
         results[name] = run_worker(name, mode, args.levels, args.out)
@@ -112,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"  note: this tier serves {vocoder_file}; its int8 convolutions are not "
                 "bounded by the float32 peak, so shares above 100 % are possible"
             )
-    targets = evaluate_targets(results)
+    if bound:
+        print("\n" + bound_text(bound))
+    targets = evaluate_targets(results, model_bound=bound.pipeline if bound else None)
     print("\ntargets:\n" + targets_text(targets))
 
     report = {
@@ -120,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": load_before,
         "load_average_after": load_after,
         "physical_limit": limit.to_dict() if limit else None,
+        "model_bound": bound.to_dict() if bound else None,
         "systems": [r.to_dict() for r in results.values()],
         "targets": [t.__dict__ for t in targets],
     }

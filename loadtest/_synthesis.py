@@ -44,11 +44,13 @@ def served_onnx_paths() -> tuple[Path, Path]:
     one), so that the in-process and Flask baselines run the same models as Triton."""
     from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
     from mandarin_tts.paths import MODELS_DIR
+    from mandarin_tts.serving.int8_support import servable_onnx_file
     from mandarin_tts.serving.tiers import default_tier
 
     models = default_tier().models
     return tuple(  # type: ignore[return-value]
-        MODELS_DIR / str(models[m].onnx_file) for m in (MODEL_ACOUSTIC, MODEL_VOCODER)
+        MODELS_DIR / servable_onnx_file(str(models[m].onnx_file))[0]
+        for m in (MODEL_ACOUSTIC, MODEL_VOCODER)
     )
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mandarin_tts import contract as c
+from mandarin_tts.serving.int8_support import servable_onnx_file
 from mandarin_tts.serving.ort_session import DISABLED_OPTIMIZERS, OrtSettings, make_session
 from mandarin_tts.serving.steps import SPECS, OnnxBatchStep, TextFrontendStep
 
@@ -76,8 +78,11 @@ def load_step(args: dict[str, str]) -> LoadedStep:
         ort_settings(params, device_id),
         disabled_optimizers=DISABLED_OPTIMIZERS.get(step_name, ()),
     )
+    onnx_file, warning = servable_onnx_file(params["onnx_file"])
+    if warning:
+        print(f"WARNING {step_name}: {warning}", file=sys.stderr, flush=True)
     session = make_session(
-        resolve_onnx(params["onnx_file"]),
+        resolve_onnx(onnx_file),
         settings,
         trt_cache if settings.provider == "tensorrt" else None,
     )

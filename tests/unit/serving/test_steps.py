@@ -5,6 +5,7 @@ import pytest
 
 from mandarin_tts import contract as c
 from mandarin_tts.serving.dev_models import write_standins
+from mandarin_tts.serving.int8_support import ALLOW_INT8_ENV
 from mandarin_tts.serving.ort_session import OrtSettings, make_session
 from mandarin_tts.serving.steps import (
     ACOUSTIC_SPEC,
@@ -210,6 +211,7 @@ def test_glue_builds_steps_from_the_rendered_config(standins, monkeypatch):
     from mandarin_tts.serving.tiers import get_tier
 
     monkeypatch.setenv(triton_glue.MODELS_DIR_ENV, str(standins))
+    monkeypatch.setenv(ALLOW_INT8_ENV, "1")  # whatever this CPU is (int8_support.py)
     config = tier_configs(get_tier("cpu-2"))[c.MODEL_VOCODER]
     # Triton passes the config as JSON with parameters as {"key": {"string_value": ...}}.
     as_json = json.dumps(MessageToDict(config, preserving_proto_field_name=True))
@@ -222,3 +224,23 @@ def test_glue_builds_steps_from_the_rendered_config(standins, monkeypatch):
     assert loaded.step.max_pad_ratio == 1.0
     out = loaded.step.run_batch([{c.VOC_IN_MEL: np.zeros((1, 3, c.N_MELS), np.float32)}])
     assert out[0][c.VOC_OUT_AUDIO].shape == (1, 600)
+
+
+def test_glue_serves_the_float_vocoder_where_int8_is_unmeasured(standins, monkeypatch, capsys):
+    import json
+
+    from google.protobuf.json_format import MessageToDict
+
+    from mandarin_tts.serving import int8_support, triton_glue
+    from mandarin_tts.serving.render import tier_configs
+    from mandarin_tts.serving.tiers import get_tier
+
+    monkeypatch.setenv(triton_glue.MODELS_DIR_ENV, str(standins))
+    monkeypatch.delenv(ALLOW_INT8_ENV, raising=False)
+    monkeypatch.setattr(int8_support, "cpu_flags", lambda: frozenset({"avx2"}))
+    config = tier_configs(get_tier("cpu-2"))[c.MODEL_VOCODER]
+    as_json = json.dumps(MessageToDict(config, preserving_proto_field_name=True))
+    loaded = triton_glue.load_step({"model_config": as_json, "model_name": "vocoder"})
+    assert is_pad_safe(loaded.step.session)  # the float stand-in, not the int8 one
+    assert loaded.step.max_pad_ratio == 1.5
+    assert "serving vocoder.onnx instead" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import onnx
 import torch
+from torch import nn
 
 from mandarin_tts.contract import (
     N_MELS,
@@ -21,16 +22,28 @@ from mandarin_tts.contract import (
 )
 from mandarin_tts.vocoder.bridge import BRIDGE_PARAMS, MelBridge
 from mandarin_tts.vocoder.bridged import BridgedVocoder
+from mandarin_tts.vocoder.polyphase import PolyphaseUpsample
 from mandarin_tts.vocoder.torchscript_weights import load_generator
 
 OPSET = 17
 
 
 def build_vocoder_module(
-    bridge_params: Path = BRIDGE_PARAMS, torchscript: Path | None = None, pad_masks: bool = True
+    bridge_params: Path = BRIDGE_PARAMS,
+    torchscript: Path | None = None,
+    pad_masks: bool = True,
+    polyphase: bool = False,
 ) -> BridgedVocoder:
+    """`polyphase`: the upsampling ConvTranspose layers become equivalent plain convs
+    (polyphase.py), which onnxruntime can run in int8."""
+    generator = load_generator(torchscript)
+    if polyphase:
+        generator.ups = nn.ModuleList(
+            PolyphaseUpsample.from_conv_transpose(layer)  # type: ignore[arg-type]
+            for layer in generator.ups
+        )
     bridge = MelBridge.load_params(bridge_params)
-    return BridgedVocoder(bridge, load_generator(torchscript), pad_masks).eval()
+    return BridgedVocoder(bridge, generator, pad_masks).eval()
 
 
 def export_onnx(module: BridgedVocoder, path: Path) -> None:
@@ -60,9 +73,9 @@ def export_onnx(module: BridgedVocoder, path: Path) -> None:
     onnx.save(model, str(path))
 
 
-def build_vocoder_onnx(path: Path, pad_masks: bool = True) -> None:
+def build_vocoder_onnx(path: Path, pad_masks: bool = True, polyphase: bool = False) -> None:
     """Write the vocoder ONNX to `path` (atomically: a temp file renamed into place)."""
-    module = build_vocoder_module(pad_masks=pad_masks)
+    module = build_vocoder_module(pad_masks=pad_masks, polyphase=polyphase)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name

@@ -58,6 +58,7 @@ class Int8Variant:
     float_prefixes: tuple[str, ...] = (BRIDGE_NODES,)  # nodes whose name starts so stay float
     calibration: str = "minmax"
     unsigned_activations: bool = False  # uint8 activations (u8s8 kernels) instead of int8
+    polyphase: bool = False  # upsampling as plain convs (int8) instead of ConvTranspose (float)
 
     def __post_init__(self) -> None:
         if self.quant_format not in FORMATS:
@@ -89,6 +90,28 @@ VARIANTS: dict[str, Int8Variant] = {
         ),
         Int8Variant("qdq-pc-u8-percentile", unsigned_activations=True, calibration="percentile"),
         Int8Variant("qdq-pc-u8-entropy", unsigned_activations=True, calibration="entropy"),
+        # Measured in docs/vocoder_speed.md ("Beyond the convolutions"): faster, and within
+        # the ASR noise of the rule, but not adopted.
+        Int8Variant(
+            "qdq-pc-u8-ends-float-polyphase",
+            unsigned_activations=True,
+            float_prefixes=_KEEP_ENDS,
+            polyphase=True,
+        ),
+        Int8Variant(
+            "qdq-pc-u8-ends-float-lrelu-pct",
+            unsigned_activations=True,
+            float_prefixes=_KEEP_ENDS,
+            op_types=("Conv", "ConvTranspose", "LeakyRelu"),
+            calibration="percentile",
+        ),
+        Int8Variant(
+            "qdq-pc-u8-ends-float-lrelu-add-pct",
+            unsigned_activations=True,
+            float_prefixes=_KEEP_ENDS,
+            op_types=("Conv", "ConvTranspose", "LeakyRelu", "Add"),
+            calibration="percentile",
+        ),
     )
 }
 # QDQ, per-channel int8 weights, uint8 activations, MinMax, bridge + first/last conv float:
@@ -174,7 +197,7 @@ def quantize_unmasked(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         source = Path(tmp) / "vocoder_unmasked.onnx"
-        build_vocoder_onnx(source, pad_masks=False)
+        build_vocoder_onnx(source, pad_masks=False, polyphase=variant.polyphase)
         quantize_vocoder(source, out, mels, variant, calibration_cache)
 
 

@@ -69,3 +69,16 @@ def test_without_pad_masks_a_lone_item_is_unchanged(generator: HiFiGANGenerator)
     torch.testing.assert_close(audio_lengths, expected_lengths)
     torch.testing.assert_close(audio, expected, atol=0, rtol=0)
     assert audio.abs().max() > 1e-3
+
+
+def test_polyphase_upsampling_gives_the_same_audio() -> None:
+    from mandarin_tts.vocoder.export import build_vocoder_module
+
+    plain = build_vocoder_module(pad_masks=False).double()
+    polyphase = build_vocoder_module(pad_masks=False, polyphase=True).double()
+    assert not any(isinstance(m, torch.nn.ConvTranspose1d) for m in polyphase.modules())
+    mel = torch.from_numpy(speech_like_mel(40, seed=5)).double()[None]
+    with torch.no_grad():
+        expected, _ = plain(mel, torch.tensor([40]))
+        audio, _ = polyphase(mel, torch.tensor([40]))
+    torch.testing.assert_close(audio, expected, atol=1e-9, rtol=0)

@@ -1,12 +1,14 @@
-"""What the served models allow on this machine, with no server and no glue around them.
+"""What the served models give on this machine, with no server and no glue around them.
 
 Each ONNX model the tier serves runs alone on real inputs (acoustic: the symbol ids of
 the first evaluation sentences; vocoder: their acoustic mels) in the layouts a deployment
 could choose: one session using every core, one single-thread session per core running
 in parallel, and batches of 4 equal-length items. The best layout is that stage's
-ceiling. The stages share the same cores, so no scheduling or batching can make the
-pipeline produce more than 1 / sum(1 / stage ceiling) audio seconds per second. The text
-frontend's Python work is left out, so the bound is optimistic.
+ceiling. The stages share the same cores, so scheduling and batching cannot take the
+pipeline far beyond 1 / sum(1 / stage ceiling) audio seconds per second. It is an
+estimate, not a strict bound: it is measured on a few sentences in a few seconds, with the
+same run-to-run noise (10-15 % here) as the load table, and the text frontend's Python
+work is left out.
 """
 
 from __future__ import annotations
@@ -161,6 +163,7 @@ def bound_text(bound: ModelBound) -> str:
         [
             "served models alone, no server (audio-s/s; stages share the cores):",
             *parts,
-            f"  -> any deployment of these models here: at most {bound.pipeline:.2f} audio-s/s",
+            f"  -> the stages together, however served: about {bound.pipeline:.2f} audio-s/s"
+            " (an estimate with the table's noise)",
         ]
     )

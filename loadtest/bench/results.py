@@ -70,12 +70,12 @@ def evaluate_targets(
     first_audio_limit_s: float = 1.0,
     model_bound: float | None = None,
 ) -> list[Target]:
-    """`model_bound`: the most audio-s/s the served models allow here (model_bound.py)."""
+    """`model_bound`: about the most audio-s/s the served models give here (model_bound.py)."""
     flask_c8 = _metric(results, FLASK, 8, "throughput")
     speedup = ratio(_metric(results, TRITON, 8, "throughput"), flask_c8)
     needed = 1.3 * flask_c8
     bound_note = (
-        f"; 1.3x needs {needed:.2f} audio-s/s, the served models alone allow {model_bound:.2f}"
+        f"; 1.3x needs {needed:.2f} audio-s/s, the served models alone give about {model_bound:.2f}"
         if model_bound is not None and not math.isnan(needed)
         else ""
     )

@@ -27,7 +27,7 @@ def test_pipeline_bound_adds_the_stages_work() -> None:
     assert bound.stages[0].best == ("b", 20.0)
     assert bound.pipeline == pytest.approx(4.0)
     text = bound_text(bound)
-    assert "at most 4.00 audio-s/s" in text and "best 5.00" in text
+    assert "about 4.00 audio-s/s" in text and "best 5.00" in text
     assert bound.to_dict()["pipeline"] == pytest.approx(4.0)
 
 

@@ -90,7 +90,7 @@ VARIANTS: dict[str, Int8Variant] = {
         ),
         Int8Variant("qdq-pc-u8-percentile", unsigned_activations=True, calibration="percentile"),
         Int8Variant("qdq-pc-u8-entropy", unsigned_activations=True, calibration="entropy"),
-        # Measured in docs/vocoder_speed.md ("Beyond the convolutions"): faster, and within
+        # Measured in docs/vocoder_speed.md ("Session 3"): faster, and within
         # the ASR noise of the rule, but not adopted.
         Int8Variant(
             "qdq-pc-u8-ends-float-polyphase",

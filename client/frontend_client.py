@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 from client.progress import ProgressBar
 from client.wav import fix_wav_sizes
@@ -16,19 +17,38 @@ class FrontendError(RuntimeError):
     pass
 
 
+def list_voices(url: str = "http://127.0.0.1:8080", timeout_s: float = 30.0) -> dict[str, Any]:
+    """GET /v1/voices: {"voices": [...], "default": name}."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/v1/voices", timeout=timeout_s) as resp:
+            body: dict[str, Any] = json.loads(resp.read())
+            return body
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode("utf-8", "replace")
+        raise FrontendError(f"HTTP {error.code}: {detail}") from error
+
+
 def synthesize(
     text: str,
     url: str = "http://127.0.0.1:8080",
     *,
     speed: float = 1.0,
     audio_format: str = "wav",
+    voice: str | None = None,
+    speaker: str | None = None,
+    emotion: str | None = None,
     timeout_s: float = 600.0,
     show_progress: bool = False,
 ) -> bytes:
     """POST /v1/tts.  WAV is streamed (progress = audio seconds received vs the server's
-    estimate); other formats are fetched whole."""
+    estimate); other formats are fetched whole.  voice/speaker/emotion: None = the server's
+    default."""
     stream = audio_format == "wav"
-    body = json.dumps({"text": text, "speed": speed, "format": audio_format, "stream": stream})
+    fields: dict[str, Any] = {"text": text, "speed": speed, "format": audio_format}
+    for name, value in (("voice", voice), ("speaker", speaker), ("emotion", emotion)):
+        if value is not None:
+            fields[name] = value
+    body = json.dumps({**fields, "stream": stream})
     request = urllib.request.Request(
         url.rstrip("/") + "/v1/tts",
         data=body.encode("utf-8"),

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ sys.path.insert(0, str(REPO / "deploy"))
 from compose_env import load_compose  # noqa: E402
 
 from mandarin_tts.paths import EXTRACT_DIR, MODELS_DIR  # noqa: E402
+from mandarin_tts.serving.ports import free_port  # noqa: E402
 from mandarin_tts.serving.render import render  # noqa: E402
 from mandarin_tts.serving.server import TRITON_HOME_ENV, pytriton_root  # noqa: E402
 from mandarin_tts.serving.tiers import get_tier  # noqa: E402
@@ -47,12 +47,6 @@ PORT_FLAGS = ("--http-port", "--grpc-port", "--metrics-port")
 
 class SmokeError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ngc_style_home(root: Path) -> Path:

@@ -1,4 +1,5 @@
-"""`python -m frontend --host 127.0.0.1 --port 8080 --triton-grpc 127.0.0.1:8001`"""
+"""`python -m frontend --host 127.0.0.1 --port 8080 --triton-grpc 127.0.0.1:8001`
+[--models-dir DIR] [--voices-dir DIR] [--default-voice NAME]"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from frontend import log_filters
 from frontend.app import create_app
 from frontend.config import FrontendConfig
 from frontend.shutdown import DRAIN_KEY
+from frontend.voices import CatalogueError
 
 log = logging.getLogger("frontend")
 
@@ -82,7 +84,12 @@ async def serve(config: FrontendConfig, app: web.Application | None = None) -> b
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     log.info("starting with %s", config)
-    asyncio.run(serve(config))
+    try:
+        app = create_app(config)
+    except CatalogueError as error:  # e.g. --default-voice names a voice not installed
+        log.error("cannot start: %s", error)
+        raise SystemExit(2) from None
+    asyncio.run(serve(config, app))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -18,8 +19,9 @@ from aiohttp import web
 from frontend.admission import Admission
 from frontend.chunking import warm_up
 from frontend.config import FrontendConfig
-from frontend.encoding import encode
+from frontend.encoding import encode, encoded_rate
 from frontend.errors import (
+    RETRY_AFTER_S,
     ApiError,
     BodyTimeout,
     BodyTooLarge,
@@ -51,6 +53,7 @@ from frontend.validation import (
     parse_openai_request,
     parse_tts_request,
 )
+from frontend.voices import VoiceCatalogue, VoiceChoice
 from mandarin_tts import contract
 
 log = logging.getLogger("frontend")
@@ -66,16 +69,35 @@ SERVICE_KEY = web.AppKey("service", TTSService)
 HEALTH_KEY = web.AppKey("health", HealthProbe)
 ADMISSION_KEY = web.AppKey("admission", Admission)
 POLICY_KEY = web.AppKey("policy", AccessPolicy)
+CATALOGUE_KEY = web.AppKey("catalogue", VoiceCatalogue)
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
 
 SynthesizerFactory = Callable[[FrontendConfig], ChunkSynthesizer]
 Parser = Callable[[dict[str, Any], int], SynthesisRequest]
 
 
-def _triton_factory(config: FrontendConfig) -> ChunkSynthesizer:
+def _triton_factory(config: FrontendConfig, catalogue: VoiceCatalogue) -> ChunkSynthesizer:
     from frontend.triton_client import TritonSynthesizer
 
-    return TritonSynthesizer(config.triton_grpc, config.model_name, config.triton_timeout_s)
+    return TritonSynthesizer(
+        config.triton_grpc,
+        config.model_name,
+        config.triton_timeout_s,
+        voices=catalogue.voices,
+    )
+
+
+def _voice_of(
+    catalogue: VoiceCatalogue, tts: SynthesisRequest
+) -> tuple[VoiceChoice, SynthesisRequest]:
+    """The request's voice, speaker and emotion checked (400 naming the valid ones), and the
+    request with them in its parameters."""
+    if tts.openai_voice:
+        manifest = catalogue.openai_voice(tts.voice)
+    else:
+        manifest = catalogue.manifest(tts.voice)
+    choice, params = catalogue.choose(manifest, tts.speaker, tts.emotion, tts.params)
+    return choice, dataclasses.replace(tts, params=params)
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:
@@ -239,13 +261,19 @@ async def _synthesize(
     config, metrics, service = app[CONFIG_KEY], app[METRICS_KEY], app[SERVICE_KEY]
     request_id = request[REQUEST_ID_KEY]
     tts = parser(data, config.max_text_chars)
-    # Off the event loop: jieba on a long unpunctuated text takes a noticeable while.
-    chunks = await asyncio.get_running_loop().run_in_executor(None, service.chunk, tts.text)
+    choice, tts = _voice_of(app[CATALOGUE_KEY], tts)
+    # Off the event loop: jieba on a long unpunctuated text, and the voice's text frontend
+    # measuring every chunk, take a noticeable while.
+    chunks = await asyncio.get_running_loop().run_in_executor(None, service.chunk, tts.text, choice)
     metrics.chunks.inc(len(chunks))
     log.info(
-        "request_id=%s route=%s chars=%d chunks=%d format=%s stream=%s",
+        "request_id=%s route=%s voice=%s speaker=%s emotion=%s chars=%d chunks=%d format=%s "
+        "stream=%s",
         request_id,
         route,
+        choice.name,
+        choice.speaker,
+        choice.emotion,
         len(tts.text),
         len(chunks),
         tts.audio_format.value,
@@ -254,12 +282,13 @@ async def _synthesize(
     headers = {
         "X-Request-Id": request_id,
         "X-Chunks": str(len(chunks)),
-        "X-Sample-Rate": str(service.sample_rate),
+        "X-Sample-Rate": str(encoded_rate(choice.sample_rate, tts.audio_format)),
+        "X-Voice": choice.name,
         "X-Estimated-Audio-Seconds": f"{len(tts.text) * ESTIMATED_SECONDS_PER_CHAR / tts.params.speed:.1f}",
     }
-    pieces = service.pieces(tts, chunks)
+    pieces = service.pieces(tts, chunks, choice.sample_rate)
     try:
-        return await _respond(request, route, tts, headers, pieces, start)
+        return await _respond(request, route, tts, headers, pieces, start, choice.sample_rate)
     finally:
         await pieces.aclose()  # cancels Triton calls nobody will read (errors, disconnects)
 
@@ -271,9 +300,10 @@ async def _respond(
     headers: dict[str, str],
     pieces: AsyncGenerator[np.ndarray, None],
     start: float,
+    sample_rate: int,
 ) -> web.StreamResponse:
     app = request.app
-    metrics, service = app[METRICS_KEY], app[SERVICE_KEY]
+    metrics = app[METRICS_KEY]
     request_id = request[REQUEST_ID_KEY]
     first, rest = await first_and_rest(pieces)
     first_audio_s = time.monotonic() - start
@@ -285,7 +315,7 @@ async def _respond(
         response.enable_chunked_encoding()
         try:
             samples = await stream_pcm(
-                response, request, tts.audio_format, service.sample_rate, first, rest
+                response, request, tts.audio_format, sample_rate, first, rest
             )
         except ApiError as error:
             # Headers are gone: the only honest signal left is an unfinished chunked body.
@@ -308,18 +338,18 @@ async def _respond(
         collected = [first] + [piece async for piece in rest]
         audio = np.concatenate(collected) if len(collected) > 1 else first
         samples = int(audio.size)
-        body = encode(audio, service.sample_rate, tts.audio_format)
-        headers["X-Audio-Duration"] = f"{samples / service.sample_rate:.3f}"
+        body = encode(audio, sample_rate, tts.audio_format)
+        headers["X-Audio-Duration"] = f"{samples / sample_rate:.3f}"
         response = web.Response(
             body=body, headers={**headers, "Content-Type": tts.audio_format.content_type}
         )
     total_s = time.monotonic() - start
     metrics.latency.labels(route).observe(total_s)
-    metrics.audio_seconds.inc(samples / service.sample_rate)
+    metrics.audio_seconds.inc(samples / sample_rate)
     log.info(
         "request_id=%s audio=%.2f s first_audio=%.3f s total=%.3f s",
         request_id,
-        samples / service.sample_rate,
+        samples / sample_rate,
         first_audio_s,
         total_s,
     )
@@ -329,7 +359,9 @@ async def _respond(
 async def healthz(request: web.Request) -> web.Response:
     if request.app[DRAIN_KEY].draining:  # readiness fails first, so traffic moves away
         body = {"status": "draining", "detail": "shutting down", "probe_seconds": 0.0}
-        return web.json_response(body, status=503, headers={"Retry-After": "5"})
+        return web.json_response(
+            body, status=503, headers={"Retry-After": str(round(RETRY_AFTER_S))}
+        )
     result = await request.app[HEALTH_KEY].check()
     body = {
         "status": "ready" if result.ready else "unavailable",
@@ -338,7 +370,7 @@ async def healthz(request: web.Request) -> web.Response:
     }
     if result.ready:
         return web.json_response(body)
-    return web.json_response(body, status=503, headers={"Retry-After": "5"})
+    return web.json_response(body, status=503, headers={"Retry-After": str(round(RETRY_AFTER_S))})
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
@@ -347,7 +379,7 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
 
 async def limits_handler(request: web.Request) -> web.Response:
-    config = request.app[CONFIG_KEY]
+    config, catalogue = request.app[CONFIG_KEY], request.app[CATALOGUE_KEY]
     return web.json_response(
         {
             "max_text_chars": config.max_text_chars,
@@ -359,14 +391,21 @@ async def limits_handler(request: web.Request) -> web.Response:
             "formats": sorted(NATIVE_FORMATS),
             "openai_response_formats": sorted(OPENAI_FORMATS),
             "stream_formats": ["pcm", "wav"],
-            "sample_rate": contract.OUTPUT_SAMPLE_RATE,
+            # Of the default voice; GET /v1/voices has every voice's.
+            "sample_rate": catalogue.voices[catalogue.default].sample_rate,
             "chunk_max_chars": config.chunk_max_chars,
+            "voices": catalogue.names,
+            "default_voice": catalogue.default,
         }
     )
 
 
+async def voices_handler(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CATALOGUE_KEY].public())
+
+
 async def openapi_handler(request: web.Request) -> web.Response:
-    return web.json_response(build_openapi(request.app[CONFIG_KEY]))
+    return web.json_response(build_openapi(request.app[CONFIG_KEY], request.app[CATALOGUE_KEY]))
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -377,18 +416,25 @@ def create_app(
     config: FrontendConfig,
     synthesizer_factory: SynthesizerFactory | None = None,
     environ: dict[str, str] | None = None,
+    catalogue: VoiceCatalogue | None = None,
 ) -> web.Application:
     """Build the app; the synthesizer is created on startup, inside the running loop.
 
     API keys come from `config.api_keys_file` and TTS_API_KEYS in `environ` (os.environ).
+    The voices are `catalogue`, else the manifests under the config's folders (raises
+    frontend.voices.CatalogueError when the --default-voice is not installed).
     """
-    factory = synthesizer_factory or _triton_factory
+    voices = catalogue or VoiceCatalogue.load(
+        config.models_dir, config.voices_dir, config.default_voice
+    )
+    factory = synthesizer_factory or (lambda cfg: _triton_factory(cfg, voices))
     # Room for the JSON envelope; the exact limit is checked in _read_json with a JSON error.
     app = web.Application(
         middlewares=[request_context, drain_gate, access_control],
         client_max_size=config.max_body_bytes,
     )
     app[CONFIG_KEY] = config
+    app[CATALOGUE_KEY] = voices
     app[DRAIN_KEY] = Drain()
     app[POLICY_KEY] = policy_from(
         config.api_keys_file,
@@ -402,7 +448,14 @@ def create_app(
     app[ADMISSION_KEY] = Admission(config.max_active_requests)
 
     async def on_startup(app: web.Application) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, warm_up)
+        await loop.run_in_executor(None, voices.load_text_frontends)
+        log.info(
+            "voices: %s (default %s)",
+            ", ".join(f"{m.name} {m.sample_rate} Hz" for m in voices.voices.values()),
+            voices.default,
+        )
         synthesizer = factory(config)
         retries = app[METRICS_KEY].retries
 
@@ -411,9 +464,12 @@ def create_app(
             log.warning("retrying a chunk after %s: %s", code, error)
             retries.labels(code).inc()
 
-        app[SERVICE_KEY] = TTSService(config, synthesizer, on_retry=count_retry)
+        app[SERVICE_KEY] = TTSService(config, synthesizer, on_retry=count_retry, catalogue=voices)
         app[HEALTH_KEY] = HealthProbe(
-            synthesizer, config.health_probe_interval_s, config.health_probe_timeout_s
+            synthesizer,
+            config.health_probe_interval_s,
+            config.health_probe_timeout_s,
+            params=voices.default_params(),
         )
 
     async def on_cleanup(app: web.Application) -> None:
@@ -426,6 +482,7 @@ def create_app(
     app.router.add_post("/v1/tts", _synthesis_handler("tts", parse_tts_request))
     app.router.add_post("/v1/audio/speech", _synthesis_handler("openai", parse_openai_request))
     app.router.add_get("/v1/limits", limits_handler)
+    app.router.add_get("/v1/voices", voices_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/openapi.json", openapi_handler)

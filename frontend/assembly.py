@@ -3,38 +3,38 @@ punctuation, and fade the edges so joins have no clicks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
 from frontend.chunking import Pause
 
+# Silence after each boundary type, in ms at speed 1.0 (divided by the speed).
+PAUSES_MS: Mapping[Pause, float] = MappingProxyType(
+    {
+        Pause.NONE: 0.0,
+        Pause.SHORT: 120.0,
+        Pause.CLAUSE: 220.0,
+        Pause.SENTENCE: 450.0,
+        Pause.PARAGRAPH: 700.0,
+    }
+)
+
 
 @dataclass(frozen=True)
 class PausePlan:
-    """Silence after each boundary type, in ms at speed 1.0 (divided by the speed)."""
+    """The pauses between chunks and how each chunk's edges are prepared."""
 
-    none_ms: float = 0.0
-    short_ms: float = 120.0
-    clause_ms: float = 220.0
-    sentence_ms: float = 450.0
-    paragraph_ms: float = 700.0
+    pauses_ms: Mapping[Pause, float] = field(default_factory=lambda: PAUSES_MS)
     fade_ms: float = 8.0
     # Edge silence below this amplitude is trimmed, keeping `keep_ms` of it.
     trim_threshold: float = 0.01
     keep_ms: float = 30.0
 
-    def pause_ms(self, pause: Pause) -> float:
-        return {
-            Pause.NONE: self.none_ms,
-            Pause.SHORT: self.short_ms,
-            Pause.CLAUSE: self.clause_ms,
-            Pause.SENTENCE: self.sentence_ms,
-            Pause.PARAGRAPH: self.paragraph_ms,
-        }[pause]
-
     def pause_samples(self, pause: Pause, sample_rate: int, speed: float = 1.0) -> int:
-        return round(self.pause_ms(pause) / 1000.0 / speed * sample_rate)
+        return round(self.pauses_ms[pause] / 1000.0 / speed * sample_rate)
 
 
 def trim_edges(audio: np.ndarray, threshold: float, keep: int) -> np.ndarray:

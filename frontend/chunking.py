@@ -4,6 +4,12 @@ Order of preference for a boundary: sentence punctuation (and paragraph breaks),
 punctuation, then word boundaries (spaces and jieba words).  Numbers, dates, times, English
 words, URLs and e-mail addresses are atoms: a boundary never falls inside them.  Only an
 atom longer than the hard limit (what one Triton request accepts) is cut, as a last resort.
+
+Characters only estimate what the model receives: a digit, a Latin letter spelled out or a
+URL can expand to many more symbols than a Chinese character.  Given the voice's text
+frontend (`measure`), every chunk is encoded exactly as Triton will encode it and any chunk
+over the model's input limit is split again, at a smaller boundary and finally inside a
+token, until every piece fits.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from functools import lru_cache
 from mandarin_tts import contract
 
 # A chunk must stay below what one Triton request accepts: TEXT_MAX_CHARS code points, and
-# its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character).
+# its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character; `measure`
+# checks the real count).
 HARD_MAX_CHARS: int = min(contract.TEXT_MAX_CHARS - 1, contract.AC_MAX_SYMBOLS // 3)
-# Chosen by measurement (loadtest/bench_chunking.py, docs/frontend.md): on the cpu-2 tier 30
+# Chosen by measurement (benchmarks/micro/chunking.py, docs/frontend.md): on the cpu-2 tier 30
 # beat 50 on both first audio and total time (less padding inside Triton batches).
 DEFAULT_MAX_CHARS = 30
 DEFAULT_FIRST_MAX_CHARS = 15
@@ -39,6 +46,20 @@ class Pause(enum.IntEnum):
 class Chunk:
     text: str
     pause_after: Pause
+
+
+# Model input units of a text (the voice's text frontend, after normalization); raises
+# ValueError for text the voice cannot encode at all.
+Measure = Callable[[str], int]
+
+
+class UnencodableText(ValueError):
+    """A chunk the voice's text frontend refuses even in its smallest pieces."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"{text!r}: {reason}")
+        self.text = text
+        self.reason = reason
 
 
 SENTENCE_PUNCT = frozenset("。！？!?…．.")
@@ -262,10 +283,18 @@ class _Packer:
 
 
 def split_text(
-    text: str, max_chars: int = DEFAULT_MAX_CHARS, first_max_chars: int | None = None
+    text: str,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    first_max_chars: int | None = None,
+    *,
+    measure: Measure | None = None,
+    max_units: int = contract.AC_MAX_SYMBOLS,
 ) -> list[Chunk]:
     """Split `text` into chunks of at most `max_chars` characters (the first at most
     `first_max_chars`, to shorten time to first audio).  Returns [] when nothing is speakable.
+
+    With `measure`, every chunk also has at most `max_units` model input units (split
+    further where needed); a chunk that cannot be encoded raises UnencodableText.
     """
     if not 1 <= max_chars <= HARD_MAX_CHARS:
         raise ValueError(f"max_chars must be in 1..{HARD_MAX_CHARS}, got {max_chars}")
@@ -276,4 +305,60 @@ def split_text(
     packer = _Packer(max_chars, first)
     for sentence, pause in _split_after(_tokenize(text), _sentence_boundary, Pause.SENTENCE):
         packer.add_sentence(sentence, pause)
-    return packer.chunks
+    if measure is None:
+        return packer.chunks
+    fitted: list[Chunk] = []
+    for chunk in packer.chunks:
+        try:
+            fitted.extend(_fit(chunk, measure, max_units))
+        except UnencodableText as error:  # name the chunk the client can find in its text
+            raise UnencodableText(chunk.text, error.reason) from None
+    return fitted
+
+
+def _misfit(text: str, measure: Measure, max_units: int) -> str | None:
+    """Why `text` cannot be one model request, or None if it can."""
+    try:
+        units = measure(text)
+    except ValueError as error:  # the voice's own message (e.g. too many symbols)
+        return str(error)
+    if units > max_units:
+        return f"it expands to {units} model input units; the voice takes at most {max_units}"
+    return None
+
+
+def _fit(chunk: Chunk, measure: Measure, max_units: int) -> list[Chunk]:
+    """`chunk`, or its pieces, each of which the voice encodes within `max_units`."""
+    reason = _misfit(chunk.text, measure, max_units)
+    if reason is None:
+        return [chunk]
+    pieces = _smaller(chunk)
+    if len(pieces) < 2:
+        raise UnencodableText(chunk.text, reason)
+    return [fitted for piece in pieces for fitted in _fit(piece, measure, max_units)]
+
+
+def _smaller(chunk: Chunk) -> list[Chunk]:
+    """Two or more shorter chunks of `chunk`: at the best boundaries within half its length,
+    else (one unbreakable token) cut near the middle; [] for a single character."""
+    text = chunk.text
+    if len(text) < 2:
+        return []
+    pieces = split_text(text, min(max(1, len(text) // 2), HARD_MAX_CHARS))
+    if len(pieces) < 2:
+        pieces = _cut_in_two(text)
+    if len(pieces) < 2:
+        return []
+    return [*pieces[:-1], Chunk(pieces[-1].text, chunk.pause_after)]
+
+
+def _cut_in_two(text: str) -> list[Chunk]:
+    """The cut nearest the middle that leaves something speakable on both sides."""
+    middle = len(text) // 2
+    for offset in range(len(text)):
+        for cut in (middle - offset, middle + offset):
+            if 0 < cut < len(text):
+                left, right = text[:cut].strip(), text[cut:].strip()
+                if _is_speakable(left) and _is_speakable(right):
+                    return [Chunk(left, Pause.NONE), Chunk(right, Pause.NONE)]
+    return []

@@ -13,7 +13,17 @@ class FrontendConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     triton_grpc: str = "127.0.0.1:8001"
+    # Triton ensemble of the bundled voice; every other voice is served by
+    # mandarin_tts.voices.registry.ensemble_name(voice) ("tts_<voice>").
     model_name: str = contract.MODEL_ENSEMBLE
+    # Voices: the manifests (voice.json) of the bundled voice (models dir) and of the
+    # imported ones (one folder each under the voices dir).  "" = the registry's defaults
+    # (MANDARIN_TTS_MODELS_DIR / MANDARIN_TTS_VOICES_DIR, else .cache/models and
+    # .cache/voices).  Without any manifest the bundled voice is served as built in.
+    models_dir: str = ""
+    voices_dir: str = ""
+    # Voice of requests that name none ("" = the bundled voice if installed, else the first).
+    default_voice: str = ""
     # Limits (documented in docs/frontend.md).
     max_text_chars: int = 20_000
     max_body_bytes: int = 256 * 1024

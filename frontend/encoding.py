@@ -1,5 +1,9 @@
 """Audio container formats: 16-bit PCM WAV (default, also streamable), raw PCM, and FLAC /
-OGG Vorbis / OGG Opus through soundfile."""
+OGG Vorbis / OGG Opus through soundfile.
+
+Audio keeps its voice's sample rate (16 kHz or 24 kHz; X-Sample-Rate says which), except
+where a format cannot carry that rate: Opus takes only 8/12/16/24/48 kHz, so other rates are
+resampled to 48 kHz."""
 
 from __future__ import annotations
 
@@ -35,6 +39,30 @@ class AudioFormat(enum.Enum):
     @property
     def streamable(self) -> bool:
         return self in (AudioFormat.WAV, AudioFormat.PCM)
+
+
+OPUS_RATES = frozenset({8_000, 12_000, 16_000, 24_000, 48_000})
+OPUS_FALLBACK_RATE = 48_000
+
+
+def encoded_rate(sample_rate: int, fmt: AudioFormat) -> int:
+    """The sample rate of `fmt` audio made from `sample_rate` audio."""
+    if fmt is AudioFormat.OPUS and sample_rate not in OPUS_RATES:
+        return OPUS_FALLBACK_RATE
+    return sample_rate
+
+
+def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Polyphase resampling (band-limited), float32 in [-1, 1]."""
+    if from_rate == to_rate:
+        return np.asarray(audio, np.float32)
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(from_rate, to_rate)
+    out = resample_poly(np.asarray(audio, np.float64), to_rate // g, from_rate // g)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
 
 
 _SOUNDFILE_FORMATS = {
@@ -76,6 +104,8 @@ def encode(audio: np.ndarray, sample_rate: int, fmt: AudioFormat) -> bytes:
     if fmt is AudioFormat.PCM:
         return to_pcm16(audio)
     container, subtype = _SOUNDFILE_FORMATS[fmt]
+    rate = encoded_rate(sample_rate, fmt)
+    audio = resample(audio, sample_rate, rate)
     buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(audio, np.float32), sample_rate, format=container, subtype=subtype)
+    sf.write(buffer, np.asarray(audio, np.float32), rate, format=container, subtype=subtype)
     return buffer.getvalue()

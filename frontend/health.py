@@ -24,8 +24,16 @@ class ProbeResult:
 
 
 class HealthProbe:
-    def __init__(self, synthesizer: ChunkSynthesizer, interval_s: float, timeout_s: float) -> None:
+    def __init__(
+        self,
+        synthesizer: ChunkSynthesizer,
+        interval_s: float,
+        timeout_s: float,
+        params: VoiceParams | None = None,
+    ) -> None:
         self.synthesizer = synthesizer
+        # The default voice: the one requests without a voice get.
+        self.params = params or VoiceParams()
         self.interval_s = interval_s
         self.timeout_s = timeout_s
         self._last: ProbeResult | None = None
@@ -43,7 +51,7 @@ class HealthProbe:
         start = time.monotonic()
         try:
             audio = await asyncio.wait_for(
-                self.synthesizer.synthesize(PROBE_TEXT, VoiceParams()), self.timeout_s
+                self.synthesizer.synthesize(PROBE_TEXT, self.params), self.timeout_s
             )
         except (ApiError, TimeoutError) as error:
             detail = getattr(error, "message", None) or f"probe timed out after {self.timeout_s} s"

@@ -16,6 +16,7 @@ from frontend.security import CORS_EXPOSE_HEADERS, Unauthorized
 from frontend.shutdown import ShuttingDown
 from frontend.validation import (
     BODY_READ_TIMEOUT_S,
+    MAX_NAME_CHARS,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
     VOLUME_RANGE,
@@ -23,7 +24,9 @@ from frontend.validation import (
     parse_openai_request,
     parse_tts_request,
 )
+from frontend.voices import OPENAI_VOICE_ALIASES, VoiceCatalogue
 from mandarin_tts import contract
+from mandarin_tts.voices.manifest import CONTROLS
 
 OPENAPI_VERSION = "3.1.0"
 # /v1/*: a key only when the server has keys configured (docs/security.md), so `{}` too.
@@ -104,6 +107,42 @@ def _text_field(max_chars: int, what: str) -> dict[str, Any]:
     }
 
 
+def _names_field(
+    values: list[str], what: str, default: str | None, nullable: bool = True
+) -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "type": ["string", "null"] if nullable else "string",
+        "enum": [*values, None] if nullable else list(values),
+        "maxLength": MAX_NAME_CHARS,
+        "description": what + ("; null or absent means the default." if nullable else "."),
+    }
+    if default is not None:
+        field["default"] = default
+    return field
+
+
+def _voice_fields(catalogue: VoiceCatalogue) -> dict[str, Any]:
+    return {
+        "voice": _names_field(
+            catalogue.names,
+            "An installed voice (GET /v1/voices); unknown: 400 listing them",
+            catalogue.default,
+        ),
+        "speaker": _names_field(
+            catalogue.all_speakers(),
+            "A speaker of the chosen voice (its `speakers`; default: its default_speaker); "
+            "one the voice lacks: 400 listing its speakers",
+            None,
+        ),
+        "emotion": _names_field(
+            catalogue.all_emotions(),
+            "An emotion of the chosen voice (its `emotions`; default: its default_emotion); "
+            "one the voice lacks: 400 listing its emotions",
+            None,
+        ),
+    }
+
+
 def _stream_field(table: dict[str, AudioFormat]) -> dict[str, Any]:
     streamable = sorted(name for name, fmt in table.items() if fmt.streamable)
     return {
@@ -117,14 +156,20 @@ def _stream_field(table: dict[str, AudioFormat]) -> dict[str, Any]:
     }
 
 
-def _tts_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[str, Any]:
+def _tts_request_schema(
+    max_chars: int, defaults: SynthesisRequest, catalogue: VoiceCatalogue
+) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["text"],
         "additionalProperties": True,
-        "description": "Unknown fields are ignored.",
+        "description": (
+            "Unknown fields are ignored. A control (speed, pitch, energy) other than 1 on a "
+            "voice without it (its `controls` in GET /v1/voices) is answered with 400."
+        ),
         "properties": {
             "text": _text_field(max_chars, "Mandarin text to speak"),
+            **_voice_fields(catalogue),
             "speed": _nullable_number(
                 contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
             ),
@@ -139,7 +184,11 @@ def _tts_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[str,
     }
 
 
-def _speech_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[str, Any]:
+def _speech_request_schema(
+    max_chars: int, defaults: SynthesisRequest, catalogue: VoiceCatalogue
+) -> dict[str, Any]:
+    voice_fields = _voice_fields(catalogue)
+    aliases = [a for a in OPENAI_VOICE_ALIASES if a not in catalogue.voices]
     return {
         "type": "object",
         "required": ["input"],
@@ -148,7 +197,15 @@ def _speech_request_schema(max_chars: int, defaults: SynthesisRequest) -> dict[s
         "properties": {
             "input": _text_field(max_chars, "Mandarin text to speak"),
             "model": {"type": "string", "description": "Accepted and ignored."},
-            "voice": {"type": "string", "description": "Accepted and ignored (one voice)."},
+            "voice": _names_field(
+                [*catalogue.names, *aliases],
+                "An installed voice (GET /v1/voices), or one of OpenAI's voice names, which "
+                f"all mean the default voice ({catalogue.default}); absent: the default voice",
+                None,
+                nullable=False,
+            ),
+            "speaker": voice_fields["speaker"],
+            "emotion": voice_fields["emotion"],
             "response_format": _format_field(OPENAI_FORMATS, defaults.audio_format),
             "speed": _nullable_number(
                 contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
@@ -178,7 +235,8 @@ _HEADER = {"schema": {"type": "string"}}
 AUDIO_HEADERS = {
     "X-Request-Id": {**_HEADER, "description": "The client's X-Request-Id if sane, else new."},
     "X-Chunks": {**_HEADER, "description": "Number of text chunks synthesized."},
-    "X-Sample-Rate": {**_HEADER, "description": "Sample rate of the audio in Hz."},
+    "X-Sample-Rate": {**_HEADER, "description": "Sample rate of the audio in Hz (the voice's)."},
+    "X-Voice": {**_HEADER, "description": "The voice that spoke (OpenAI names resolved)."},
     "X-Estimated-Audio-Seconds": {**_HEADER, "description": "Rough duration, for progress."},
     "X-Audio-Duration": {**_HEADER, "description": "Exact duration in s (not when streaming)."},
 }
@@ -213,7 +271,9 @@ def _synthesis_operation(
         },
         "responses": {
             "200": {
-                "description": "The audio (16-bit mono); headers describe it.",
+                "description": (
+                    "The audio (16-bit mono, at the voice's sample rate); headers describe it."
+                ),
                 "headers": AUDIO_HEADERS,
                 "content": {
                     media: {"schema": {"type": "string", "format": "binary"}}
@@ -225,7 +285,7 @@ def _synthesis_operation(
     }
 
 
-def _limits_schema(config: FrontendConfig) -> dict[str, Any]:
+def _limits_schema(config: FrontendConfig, catalogue: VoiceCatalogue) -> dict[str, Any]:
     pair = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
     names = {"type": "array", "items": {"type": "string"}}
     return {
@@ -240,8 +300,56 @@ def _limits_schema(config: FrontendConfig) -> dict[str, Any]:
             "formats": names,
             "openai_response_formats": names,
             "stream_formats": names,
-            "sample_rate": {"type": "integer", "const": contract.OUTPUT_SAMPLE_RATE},
+            "sample_rate": {
+                "type": "integer",
+                "const": catalogue.voices[catalogue.default].sample_rate,
+                "description": "Of the default voice; GET /v1/voices has each voice's.",
+            },
             "chunk_max_chars": {"type": "integer"},
+            "voices": names,
+            "default_voice": {"type": "string", "const": catalogue.default},
+        },
+    }
+
+
+VOICE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "name", "family", "description", "language", "sample_rate", "speakers",
+        "default_speaker", "emotions", "default_emotion", "controls", "licence", "source",
+    ],
+    "properties": {
+        "name": {"type": "string", "description": "Send it as `voice`."},
+        "family": {"type": "string", "description": "The model pipeline that runs it."},
+        "description": {"type": "string"},
+        "language": {"type": "string"},
+        "sample_rate": {"type": "integer", "description": "Hz of the audio it returns."},
+        "speakers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "default_speaker": {"type": "string"},
+        "emotions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "default_emotion": {"type": "string"},
+        "controls": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(CONTROLS)},
+            "description": "The controls it takes; others must be 1 or absent.",
+        },
+        "licence": {"type": "string", "description": "Terms of use of its weights."},
+        "source": {"type": "string"},
+    },
+}  # fmt: skip
+
+
+def _voices_schema(catalogue: VoiceCatalogue) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["voices", "default"],
+        "properties": {
+            "voices": {"type": "array", "items": {"$ref": "#/components/schemas/Voice"}},
+            "default": {
+                "type": "string",
+                "enum": catalogue.names,
+                "description": "The voice of requests that name none.",
+            },
         },
     }
 
@@ -264,17 +372,32 @@ def _get(
     return {"get": {"summary": summary, "security": [], "responses": {"200": ok, **(errors or {})}}}
 
 
-def build_openapi(config: FrontendConfig) -> dict[str, Any]:
-    """The document for a frontend running with `config`."""
-    tts_defaults = parse_tts_request({"text": "."}, 1)
-    speech_defaults = parse_openai_request({"input": "."}, 1)
-    limits = _get(
-        "Limits of this server",
+def _protected_get(summary: str, schema: str) -> dict[str, Any]:
+    """A JSON GET behind the API key, answering the components schema `schema`."""
+    operation = _get(
+        summary,
         JSON,
-        {"$ref": "#/components/schemas/Limits"},
+        {"$ref": f"#/components/schemas/{schema}"},
         _error_responses(PROTECTED_GET_ERROR_STATUSES),
     )
-    limits["get"]["security"] = PROTECTED_SECURITY
+    operation["get"]["security"] = PROTECTED_SECURITY
+    return operation
+
+
+def build_openapi(
+    config: FrontendConfig, catalogue: VoiceCatalogue | None = None
+) -> dict[str, Any]:
+    """The document for a frontend running with `config` and `catalogue` (default: the
+    voices `config` names)."""
+    catalogue = catalogue or VoiceCatalogue.load(
+        config.models_dir, config.voices_dir, config.default_voice
+    )
+    tts_defaults = parse_tts_request({"text": "."}, 1)
+    speech_defaults = parse_openai_request({"input": "."}, 1)
+    limits = _protected_get("Limits of this server", "Limits")
+    voices = _protected_get(
+        "The installed voices, their speakers, emotions, controls and licences", "Voices"
+    )
     health_503 = {
         "description": "Not ready (inference failing) or draining; see Retry-After.",
         "content": {JSON: {"schema": {"$ref": "#/components/schemas/Health"}}},
@@ -305,6 +428,7 @@ def build_openapi(config: FrontendConfig) -> dict[str, Any]:
                 )
             },
             "/v1/limits": limits,
+            "/v1/voices": voices,
             "/healthz": _get(
                 "Ready when a real synthesis succeeds",
                 JSON,
@@ -317,10 +441,14 @@ def build_openapi(config: FrontendConfig) -> dict[str, Any]:
         },
         "components": {
             "schemas": {
-                "TtsRequest": _tts_request_schema(config.max_text_chars, tts_defaults),
-                "SpeechRequest": _speech_request_schema(config.max_text_chars, speech_defaults),
+                "TtsRequest": _tts_request_schema(config.max_text_chars, tts_defaults, catalogue),
+                "SpeechRequest": _speech_request_schema(
+                    config.max_text_chars, speech_defaults, catalogue
+                ),
                 "Error": ERROR_SCHEMA,
-                "Limits": _limits_schema(config),
+                "Limits": _limits_schema(config, catalogue),
+                "Voices": _voices_schema(catalogue),
+                "Voice": VOICE_SCHEMA,
                 "Health": HEALTH_SCHEMA,
             },
             "securitySchemes": {

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from frontend.errors import ApiError, TritonUnavailable
+from frontend.errors import RETRY_AFTER_S, ApiError, TritonUnavailable
 from frontend.synthesis import ChunkSynthesizer, VoiceParams
-
-RETRY_AFTER_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,6 @@ class RetryingSynthesizer:
         self.policy = policy
         self.budget = budget
         self.on_retry = on_retry
-        self.sample_rate = inner.sample_rate
 
     async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
         attempt = 0

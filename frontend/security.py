@@ -20,20 +20,16 @@ PROTECTED_PREFIX = "/v1/"
 # Headers the web page and other browser clients send and read across origins.
 CORS_ALLOW_HEADERS = "Authorization, X-API-Key, Content-Type, X-Request-Id"
 CORS_EXPOSE_HEADERS = (
-    "X-Request-Id, X-Chunks, X-Sample-Rate, X-Estimated-Audio-Seconds, X-Audio-Duration, "
-    "Retry-After"
+    "X-Request-Id, X-Chunks, X-Sample-Rate, X-Voice, X-Estimated-Audio-Seconds, "
+    "X-Audio-Duration, Retry-After"
 )
 CORS_MAX_AGE_S = 600
 
 
-class Unauthorized(ApiError):
-    status = 401
-    code = "unauthorized"
+class Unauthorized(ApiError, status=401, code="unauthorized"): ...
 
 
-class RateLimited(ApiError):
-    status = 429
-    code = "rate_limited"
+class RateLimited(ApiError, status=429, code="rate_limited"): ...
 
 
 def _split_keys(text: str) -> set[str]:

@@ -13,16 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from frontend.errors import ApiError
+from frontend.errors import RETRY_AFTER_S, ApiError
 
 # Always answered, also while draining: probes and scrapes must see the state.
 UNGATED_PATHS = frozenset({"/healthz", "/metrics"})
-RETRY_AFTER_S = 5.0
 
 
-class ShuttingDown(ApiError):
-    status = 503
-    code = "shutting_down"
+class ShuttingDown(ApiError, status=503, code="shutting_down"): ...
 
 
 class Drain:

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from frontend.chunking import Chunk
+from mandarin_tts.voices.registry import BUNDLED_VOICE
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,16 @@ class VoiceParams:
     speed: float = 1.0
     pitch: float = 1.0
     energy: float = 1.0
+    # Which installed voice, and its speaker and emotion ("" = the voice's default); the
+    # HTTP frontend fills them from the checked request (frontend/voices.py).
+    voice: str = BUNDLED_VOICE
+    speaker: str = ""
+    emotion: str = ""
 
 
 class ChunkSynthesizer(Protocol):
-    """Text of one chunk -> float32 audio at `sample_rate` (raises frontend.errors.ApiError)."""
-
-    sample_rate: int
+    """Text of one chunk -> float32 audio at the sample rate of `params.voice` (its manifest's);
+    raises frontend.errors.ApiError."""
 
     async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray: ...
 

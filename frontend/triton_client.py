@@ -1,19 +1,29 @@
-"""The Triton `tts` ensemble over tritonclient's asyncio gRPC client, errors mapped to ApiError."""
+"""Each voice's Triton ensemble over tritonclient's asyncio gRPC client, errors mapped to
+ApiError."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
 
-from frontend.errors import ApiError, TextRejected, TritonTimeout, TritonUnavailable
+from frontend.errors import (
+    RETRY_AFTER_S,
+    ApiError,
+    TextRejected,
+    TritonTimeout,
+    TritonUnavailable,
+)
 from frontend.synthesis import VoiceParams
 from mandarin_tts import contract
+from mandarin_tts.serving.tts_inputs import build_inputs
+from mandarin_tts.voices.manifest import VoiceManifest
+from mandarin_tts.voices.registry import BUNDLED_VOICE, ensemble_name
 
-RETRY_AFTER_S = 5.0
 # tritonclient's defaults (large messages, keepalive) plus a short reconnect backoff: after
 # Triton restarts, gRPC's default backoff (growing towards 120 s) would keep answering 503
 # long after the server is back.
@@ -31,40 +41,63 @@ CHANNEL_ARGS = [
 logger = logging.getLogger(__name__)
 
 
-def _input(name: str, array: np.ndarray, datatype: str) -> grpcclient.InferInput:
-    tensor = grpcclient.InferInput(name, list(array.shape), datatype)
-    tensor.set_data_from_numpy(array)
-    return tensor
+# INVALID_ARGUMENT messages that are not a model's words to the client but an internal
+# failure reported with the wrong code (tritonserver 2.51 maps a Python-backend exception,
+# e.g. from onnxruntime, to INVALID_ARG): treated as a backend failure, never shown.
+INTERNAL_MARKERS = (
+    "onnxruntime",
+    "traceback (most recent call last)",
+    "failed to process the request",  # the Python backend's wrapper of an uncaught exception
+    "stub process",
+    "out of memory",
+)
+
+
+def _looks_internal(message: str) -> bool:
+    lowered = message.lower()
+    return any(marker in lowered for marker in INTERNAL_MARKERS)
 
 
 def map_triton_error(error: InferenceServerException) -> ApiError:
+    """INVALID_ARGUMENT is the model's answer to the request (its message is written for
+    clients): 400.  Every other code (INTERNAL, UNKNOWN, UNAVAILABLE, ...) is the backend's
+    trouble: 503, retryable, with the detail in our log only."""
     status = str(error.status() or "")
     message = error.message() or str(error)
-    if status.endswith("INVALID_ARGUMENT"):
-        return TextRejected(f"the text model rejected a chunk: {message}")
+    if status.endswith("INVALID_ARGUMENT") and not _looks_internal(message):
+        return TextRejected(f"the model refused a chunk: {message}")
     if status.endswith("DEADLINE_EXCEEDED") or "timeout expired" in message.lower():
         return TritonTimeout(
             "the inference server did not answer in time; retry later", retry_after_s=RETRY_AFTER_S
         )
-    # The detail (internal addresses, stub names) goes to the log, not to the public client.
+    # The detail (internal addresses, stub names, exception text) goes to the log, not to
+    # the public client.
     logger.warning("inference server error %s: %s", status or "error", message)
     return TritonUnavailable(
-        f"the inference server is unavailable ({status or 'error'}); retry later",
+        "the inference server failed or is unavailable; retry later",
         retry_after_s=RETRY_AFTER_S,
     )
 
 
 class TritonSynthesizer:
-    """One shared gRPC channel; create it inside the running event loop."""
+    """One shared gRPC channel; create it inside the running event loop.
 
-    sample_rate = contract.OUTPUT_SAMPLE_RATE
+    `params.voice` selects the ensemble (`ensemble_name(voice)`; `model_name` for the bundled
+    voice); the SAMPLE_RATE it returns must be the voice's manifest's.  SPEAKER and EMOTION
+    are sent only when they are not the voice's defaults (the ensemble's defaults are the
+    same), so default requests also work with model repositories rendered before them."""
 
     def __init__(
-        self, url: str, model_name: str = contract.MODEL_ENSEMBLE, timeout_s: float = 60.0
+        self,
+        url: str,
+        model_name: str = contract.MODEL_ENSEMBLE,
+        timeout_s: float = 60.0,
+        voices: Mapping[str, VoiceManifest] | None = None,
     ):
         self.url = url
         self.model_name = model_name
         self.timeout_s = timeout_s
+        self.voices = dict(voices or {})
         self._client = grpcclient.InferenceServerClient(url, channel_args=CHANNEL_ARGS)
         self._in_flight: set[asyncio.Future[np.ndarray]] = set()
         self._outputs = [
@@ -72,19 +105,28 @@ class TritonSynthesizer:
             grpcclient.InferRequestedOutput(contract.TTS_OUT_SAMPLE_RATE),
         ]
 
+    def ensemble(self, voice: str) -> str:
+        return self.model_name if voice == BUNDLED_VOICE else ensemble_name(voice)
+
     async def synthesize(
         self, text: str, params: VoiceParams, timeout_s: float | None = None
     ) -> np.ndarray:
-        inputs = [
-            _input(
-                contract.TTS_IN_TEXT, np.array([[text.encode("utf-8")]], dtype=np.object_), "BYTES"
-            ),
-            _input(contract.TTS_IN_SPEED, np.array([[params.speed]], np.float32), "FP32"),
-            _input(contract.TTS_IN_PITCH, np.array([[params.pitch]], np.float32), "FP32"),
-            _input(contract.TTS_IN_ENERGY, np.array([[params.energy]], np.float32), "FP32"),
-        ]
+        manifest = self.voices.get(params.voice)
+        speaker, emotion = params.speaker or None, params.emotion or None
+        if manifest is not None:  # absent: the ensemble uses the voice's default
+            speaker = None if speaker == manifest.default_speaker else speaker
+            emotion = None if emotion == manifest.default_emotion else emotion
+        inputs = build_inputs(
+            grpcclient,
+            text,
+            params.speed,
+            pitch=params.pitch,
+            energy=params.energy,
+            speaker=speaker,
+            emotion=emotion,
+        )
         deadline_s = timeout_s or self.timeout_s
-        call = asyncio.ensure_future(self._infer(inputs, deadline_s))
+        call = asyncio.ensure_future(self._infer(params.voice, inputs, deadline_s))
         # Never cancel a call Triton is working on: cancelling in-flight gRPC calls crashed
         # tritonserver 2.51 (SIGSEGV) in our tests.  Callers that give up (client gone, an
         # earlier chunk failed, probe timeout) only stop waiting; the call runs to its end.
@@ -97,10 +139,12 @@ class TritonSynthesizer:
         if not call.cancelled():
             call.exception()  # retrieved, so an abandoned failure is not reported as unhandled
 
-    async def _infer(self, inputs: list[grpcclient.InferInput], deadline_s: float) -> np.ndarray:
+    async def _infer(
+        self, voice: str, inputs: list[grpcclient.InferInput], deadline_s: float
+    ) -> np.ndarray:
         try:
             result = await self._client.infer(
-                self.model_name,
+                self.ensemble(voice),
                 inputs,
                 outputs=self._outputs,
                 # Server-side too (the ensemble passes it to its steps): Triton drops a chunk
@@ -118,9 +162,23 @@ class TritonSynthesizer:
             raise TritonUnavailable(
                 "the inference server returned no audio", retry_after_s=RETRY_AFTER_S
             )
-        if rate is not None and int(np.ravel(rate)[0]) != self.sample_rate:
+        manifest = self.voices.get(voice)
+        expected = manifest.sample_rate if manifest is not None else None
+        if expected is None and voice == BUNDLED_VOICE:
+            expected = contract.OUTPUT_SAMPLE_RATE
+        if rate is not None and expected is not None and int(np.ravel(rate)[0]) != expected:
+            # The served model is not the one the manifest describes (a stale deployment):
+            # the audio would play at the wrong speed, so none is returned.
+            logger.error(
+                "voice %r: the server returned audio at %d Hz, its manifest says %d Hz",
+                voice,
+                int(np.ravel(rate)[0]),
+                expected,
+            )
             raise TritonUnavailable(
-                f"unexpected sample rate {int(np.ravel(rate)[0])} from the server"
+                f"voice {voice!r} is misconfigured on the server (unexpected sample rate); "
+                "retry later or choose another voice",
+                retry_after_s=RETRY_AFTER_S,
             )
         return np.ravel(audio).astype(np.float32, copy=False)
 

@@ -28,6 +28,11 @@ OPENAI_FORMATS = {
 BODY_READ_TIMEOUT_S = 30.0
 
 
+# Longest voice/speaker/emotion value a request may send: names are short, and a long value
+# is refused before an error message could echo it back.
+MAX_NAME_CHARS = 64
+
+
 @dataclass(frozen=True)
 class SynthesisRequest:
     text: str
@@ -35,6 +40,12 @@ class SynthesisRequest:
     volume: float
     audio_format: AudioFormat
     stream: bool
+    # As sent (None = not sent); frontend/voices.py checks them against the installed voices.
+    voice: str | None = None
+    speaker: str | None = None
+    emotion: str | None = None
+    # /v1/audio/speech: `voice` may also be one of OpenAI's voice names.
+    openai_voice: bool = False
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -89,6 +100,23 @@ def _text(data: dict[str, Any], name: str, max_chars: int) -> str:
     return text
 
 
+def _name(data: dict[str, Any], name: str, *, nullable: bool = True) -> str | None:
+    """A voice/speaker/emotion field: absent (None; also null where `nullable`) or a string."""
+    if name not in data or (nullable and data[name] is None):
+        return None
+    value = data[name]
+    if not isinstance(value, str):
+        raise InvalidParameter(f"'{name}' must be a string (a name that GET /v1/voices lists)")
+    if not value:  # the documented enum has no "": absent or null is how to ask for the default
+        raise InvalidParameter(f"'{name}' is empty; leave it out for the default")
+    if len(value) > MAX_NAME_CHARS:
+        raise InvalidParameter(
+            f"'{name}' has {len(value)} characters; names have at most {MAX_NAME_CHARS} "
+            "(GET /v1/voices lists them)"
+        )
+    return value
+
+
 def _format(value: Any, table: dict[str, AudioFormat], name: str, default: str) -> AudioFormat:
     value = default if value is None else value
     if not isinstance(value, str) or value.lower() not in table:
@@ -105,15 +133,23 @@ def _stream(data: dict[str, Any]) -> bool:
     return stream
 
 
-def _check_streamable(fmt: AudioFormat, stream: bool) -> None:
+def _output(
+    data: dict[str, Any], key: str, table: dict[str, AudioFormat]
+) -> tuple[AudioFormat, bool]:
+    """The audio format under `key` (default wav) and the stream flag, checked together:
+    only some formats can be streamed."""
+    fmt = _format(data.get(key), table, key, "wav")
+    stream = _stream(data)
     if stream and not fmt.streamable:
         raise InvalidParameter(
             f"streaming supports wav and pcm, not {fmt.value}; set stream to false for {fmt.value}"
         )
+    return fmt, stream
 
 
 def parse_tts_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
-    """POST /v1/tts: {text, speed, pitch, energy, volume, format, stream}."""
+    """POST /v1/tts: {text, voice, speaker, emotion, speed, pitch, energy, volume, format,
+    stream}."""
     text = _text(data, "text", max_chars)
     params = VoiceParams(
         speed=_number(data, "speed", 1.0, contract.SPEED_RANGE),
@@ -121,21 +157,37 @@ def parse_tts_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
         energy=_number(data, "energy", 1.0, contract.ENERGY_RANGE),
     )
     volume = _number(data, "volume", 1.0, VOLUME_RANGE)
-    fmt = _format(data.get("format"), NATIVE_FORMATS, "format", "wav")
-    stream = _stream(data)
-    _check_streamable(fmt, stream)
-    return SynthesisRequest(text, params, volume, fmt, stream)
+    fmt, stream = _output(data, "format", NATIVE_FORMATS)
+    return SynthesisRequest(
+        text,
+        params,
+        volume,
+        fmt,
+        stream,
+        voice=_name(data, "voice"),
+        speaker=_name(data, "speaker"),
+        emotion=_name(data, "emotion"),
+    )
 
 
 def parse_openai_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
-    """POST /v1/audio/speech: {model, input, voice, response_format, speed}.  `model` and `voice`
-    are accepted and ignored (one voice); a missing response_format means wav."""
+    """POST /v1/audio/speech: {model, input, voice, response_format, speed} (+ our speaker and
+    emotion).  `model` is accepted and ignored; `voice` is an installed voice or one of
+    OpenAI's names (an alias of the default voice); a missing response_format means wav."""
     text = _text(data, "input", max_chars)
-    for name in ("model", "voice"):
-        if name in data and not isinstance(data[name], str):
-            raise InvalidParameter(f"'{name}' must be a string")
+    if "model" in data and not isinstance(data["model"], str):
+        raise InvalidParameter("'model' must be a string")
+    voice = _name(data, "voice", nullable=False)
     params = VoiceParams(speed=_number(data, "speed", 1.0, contract.SPEED_RANGE))
-    fmt = _format(data.get("response_format"), OPENAI_FORMATS, "response_format", "wav")
-    stream = _stream(data)
-    _check_streamable(fmt, stream)
-    return SynthesisRequest(text, params, 1.0, fmt, stream)
+    fmt, stream = _output(data, "response_format", OPENAI_FORMATS)
+    return SynthesisRequest(
+        text,
+        params,
+        1.0,
+        fmt,
+        stream,
+        voice=voice,
+        speaker=_name(data, "speaker"),
+        emotion=_name(data, "emotion"),
+        openai_voice=True,
+    )

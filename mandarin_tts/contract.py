@@ -35,11 +35,21 @@ AC_OUT_MEL = "mel"  # [B, T', 80] float32 (normalized log-mel, 24 kHz / 12.5 ms 
 AC_OUT_MEL_LENGTHS = "mel_lengths"  # [B] int64
 AC_OUT_DURATIONS = "durations"  # [B, T] int64 frames per symbol (optional; for alignment)
 
+# --- Sambert acoustic step (KAN-TTS linguistic units -> mel) ------------------------
+AC_IN_UNITS = "ling_units"  # [B, T, 4] int64: sy, tone, syllable_flag, word_segment ids
+AC_IN_EMOTION_IDS = "emotion_ids"  # [B, T] int64, per unit
+AC_IN_SPEAKER_IDS = "speaker_ids"  # [B, T] int64, per unit
+UNIT_FEATURES = 4  # the trailing axis of AC_IN_UNITS
+
 # --- Vocoder ONNX (acoustic mel -> 16 kHz audio; the mel bridge is inside) -------------
 VOC_IN_MEL = "mel"  # [B, T', 80] float32, acoustic mel space
 VOC_IN_MEL_LENGTHS = "mel_lengths"  # [B] int64
 VOC_OUT_AUDIO = "audio"  # [B, N] float32 in [-1, 1], 16 kHz
 VOC_OUT_AUDIO_LENGTHS = "audio_lengths"  # [B] int64
+
+# Triton-only step tensors (not in the ONNX files).
+TF_OUT_DEBUG = "DEBUG"  # text frontend, BYTES [2]: normalized text, units as text
+VOC_OUT_SAMPLE_RATE = "sample_rate"  # vocoder, INT32 [1]: the voice's sample rate
 
 # ONNX metadata key. "false" marks a model built without padding masks (faster, but a
 # padded batch would leak the padding into its shorter items): serving then batches only
@@ -75,5 +85,7 @@ TTS_IN_TEXT = "TEXT"  # BYTES [1], UTF-8
 TTS_IN_SPEED = "SPEED"  # FP32 [1], optional, default 1.0
 TTS_IN_PITCH = "PITCH"  # FP32 [1], optional, default 1.0
 TTS_IN_ENERGY = "ENERGY"  # FP32 [1], optional, default 1.0
+TTS_IN_SPEAKER = "SPEAKER"  # BYTES [1], optional, default: the voice's default speaker
+TTS_IN_EMOTION = "EMOTION"  # BYTES [1], optional, default: the voice's default emotion
 TTS_OUT_AUDIO = "AUDIO"  # FP32 [-1], 16 kHz mono
 TTS_OUT_SAMPLE_RATE = "SAMPLE_RATE"  # INT32 [1]

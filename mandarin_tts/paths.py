@@ -11,7 +11,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(os.environ.get("MANDARIN_TTS_CACHE", PROJECT_ROOT / ".cache"))
 DOWNLOAD_DIR = CACHE_DIR / "downloads"
 EXTRACT_DIR = CACHE_DIR / "extracted"
-MODELS_DIR = CACHE_DIR / "models"
+MODELS_DIR = CACHE_DIR / "models"  # the bundled voice (voice.json + its ONNX files)
+# Imported voices (python -m mandarin_tts.voices import ...), one folder each.
+VOICES_DIR = CACHE_DIR / "voices"
 
 ACOUSTIC_ONNX = MODELS_DIR / "acoustic.onnx"
 VOCODER_ONNX = MODELS_DIR / "vocoder.onnx"

@@ -1,2 +1,2 @@
 """Short examples of each protocol: the HTTP frontend (native and OpenAI-style), Triton HTTP,
-Triton gRPC."""
+Triton gRPC (both through triton_ensemble.py)."""

@@ -1,4 +1,5 @@
 // Streams the WAV from POST /v1/tts, shows progress, then plays and offers the file.
+// Voices, their speakers and emotions come from GET /v1/voices.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -6,7 +7,44 @@ const text = $("text"), speed = $("speed"), button = $("synthesize");
 const progress = $("progress"), statusLine = $("status"), player = $("player"), download = $("download");
 const BYTES_PER_SECOND = 2; // 16-bit mono, multiplied by the sample rate from the headers
 const apiKey = $("api-key"), KEY_STORAGE = "mandarin-tts-api-key";
+const voiceSelect = $("voice"), speakerSelect = $("speaker"), emotionSelect = $("emotion");
 let objectUrl = null;
+let voices = {}; // name -> the voice's public description
+
+function fillSelect(select, values, chosen) {
+  select.replaceChildren(...values.map((value) => new Option(value, value, false, value === chosen)));
+  select.disabled = values.length < 2;
+}
+
+// Speakers, emotions and controls of the chosen voice.
+function showVoice() {
+  const voice = voices[voiceSelect.value];
+  if (!voice) return;
+  fillSelect(speakerSelect, voice.speakers, voice.default_speaker);
+  fillSelect(emotionSelect, voice.emotions, voice.default_emotion);
+  speed.disabled = !voice.controls.includes("speed");
+  if (speed.disabled) { speed.value = "1.0"; $("speed-value").textContent = "1.0"; }
+  $("voice-info").textContent = `${voice.description} · ${voice.sample_rate / 1000} kHz · ${voice.licence}`;
+}
+
+function loadVoices() {
+  fetch("/v1/voices", { headers: authHeaders() }).then((r) => {
+    if (r.status === 401) $("access").open = true;
+    return r.ok ? r.json() : Promise.reject(new Error(String(r.status)));
+  }).then((catalogue) => {
+    voices = Object.fromEntries(catalogue.voices.map((v) => [v.name, v]));
+    const chosen = voices[voiceSelect.value] ? voiceSelect.value : catalogue.default;
+    voiceSelect.replaceChildren(...catalogue.voices.map(
+      (v) => new Option(v.name === catalogue.default ? `${v.name} (默认 default)` : v.name, v.name, false, v.name === chosen)));
+    showVoice();
+  }).catch(() => {}); // without the list, requests name no voice: the server's default
+}
+
+// The chosen voice, speaker and emotion (nothing before /v1/voices answered).
+function voiceFields() {
+  if (!voices[voiceSelect.value]) return {};
+  return { voice: voiceSelect.value, speaker: speakerSelect.value, emotion: emotionSelect.value };
+}
 
 // With API keys on, every /v1/* call carries the key the user typed in (kept in localStorage).
 function authHeaders() {
@@ -40,7 +78,7 @@ async function synthesize() {
     const response = await fetch("/v1/tts", {
       method: "POST",
       headers: { "Content-Type": "application/json", ...authHeaders() },
-      body: JSON.stringify({ text: text.value, speed: Number(speed.value), format: "wav", stream: true }),
+      body: JSON.stringify({ text: text.value, ...voiceFields(), speed: Number(speed.value), format: "wav", stream: true }),
     });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
@@ -90,6 +128,7 @@ async function synthesize() {
 speed.addEventListener("input", () => { $("speed-value").textContent = Number(speed.value).toFixed(1); });
 text.addEventListener("input", updateCount);
 button.addEventListener("click", synthesize);
+voiceSelect.addEventListener("change", showVoice);
 function loadLimits() {
   fetch("/v1/limits", { headers: authHeaders() }).then((r) => {
     if (r.status === 401) $("access").open = true;
@@ -103,6 +142,8 @@ apiKey.value = localStorage.getItem(KEY_STORAGE) || "";
 apiKey.addEventListener("change", () => {
   localStorage.setItem(KEY_STORAGE, apiKey.value.trim());
   loadLimits();
+  loadVoices();
 });
 loadLimits();
+loadVoices();
 updateCount();

@@ -23,9 +23,10 @@ class Sample:
     total_s: float
     audio_s: float
 
-    @property
-    def rtf(self) -> float:
-        return self.total_s / self.audio_s if self.audio_s > 0 else math.inf
+
+def real_time_factor(sample: Sample) -> float:
+    """Wall time per audio second (below 1: faster than real time); inf without audio."""
+    return math.inf if sample.audio_s <= 0 else sample.total_s / sample.audio_s
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 def summarize(name: str, samples: Sequence[Sample]) -> Summary:
     first = [s.first_audio_s * 1000 for s in samples]
-    rtf = [s.rtf for s in samples]
+    rtf = [real_time_factor(s) for s in samples]
     return Summary(
         name=name,
         requests=len(samples),

@@ -7,14 +7,11 @@ ran before the first channel was created: `enable_gevent()` does that once per p
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import tritonclient.grpc as grpcclient
 
-from loadtest.users.reporting import Reporter
-from loadtest.users.textmix import Text
-from loadtest.users.triton_inputs import audio_seconds, build_inputs
-from mandarin_tts import contract as c
+from loadtest.users.triton_ensemble import TritonEnsembleClient
 
 REQUEST_TYPE = "gRPC"
 TARGET = "triton-grpc"
@@ -30,30 +27,15 @@ def enable_gevent() -> None:
         _gevent_enabled = True
 
 
-class TritonGrpcClient:
-    def __init__(
-        self, url: str, reporter: Reporter, model: str = c.MODEL_ENSEMBLE, timeout_s: float = 300.0
-    ) -> None:
+class TritonGrpcClient(TritonEnsembleClient):
+    client_module = grpcclient
+    request_type = REQUEST_TYPE
+    target = TARGET
+
+    def connect(self, url: str) -> Any:
         if not _gevent_enabled:
             raise RuntimeError("call triton_grpc.enable_gevent() before creating gRPC clients")
-        self.client = grpcclient.InferenceServerClient(url.removeprefix("grpc://"))
-        self.reporter = reporter
-        self.model = model
-        self.timeout_s = timeout_s
+        return grpcclient.InferenceServerClient(url.removeprefix("grpc://"))
 
-    def synthesize(self, text: Text, speed: float | None = None) -> None:
-        name = f"{TARGET} {text.kind}"
-        inputs = build_inputs(grpcclient, text.text, speed)
-        started = time.perf_counter()
-        try:
-            result = self.client.infer(self.model, inputs, client_timeout=self.timeout_s)
-            seconds, nbytes = audio_seconds(result)
-        except Exception as error:  # every failure is a failed request, not a crashed user
-            self.reporter.failure(REQUEST_TYPE, name, started, error)
-            return
-        # Non-streaming: the first audio arrives with the last.
-        elapsed = time.perf_counter() - started
-        self.reporter.success(REQUEST_TYPE, name, started, elapsed, seconds, nbytes)
-
-    def close(self) -> None:
-        self.client.close()
+    def infer(self, inputs: list[Any]) -> Any:
+        return self.client.infer(self.model, inputs, client_timeout=self.timeout_s)

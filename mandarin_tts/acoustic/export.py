@@ -7,7 +7,6 @@ Run alone with `python -m mandarin_tts.acoustic.export [PATH]`.
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from mandarin_tts import contract as c
 from mandarin_tts.acoustic.model import FastSpeech2
 from mandarin_tts.acoustic.tflite_weights import load_fastspeech2
 from mandarin_tts.build import sources
+from mandarin_tts.onnx_export import GraphIO, export_checked_onnx
 from mandarin_tts.paths import ACOUSTIC_ONNX
 
 INPUT_NAMES = [c.AC_IN_IDS, c.AC_IN_LENGTHS, c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY]
@@ -125,38 +125,23 @@ def store_integer_weights_as_int8(model: onnx.ModelProto, min_size: int = 1024) 
 
 
 def export_onnx(model: FastSpeech2, path: Path, options: ExportOptions = ExportOptions()) -> None:
-    """Trace `model` to an ONNX file at `path` and validate it with onnx.checker."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Trace `model` to an ONNX file at `path` (atomically) and validate it with onnx.checker."""
+    per_item = (c.AC_IN_LENGTHS, c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY)
     dynamic_axes = {
         c.AC_IN_IDS: {0: "batch", 1: "symbols"},
-        c.AC_IN_LENGTHS: {0: "batch"},
-        c.AC_IN_SPEED: {0: "batch"},
-        c.AC_IN_PITCH: {0: "batch"},
-        c.AC_IN_ENERGY: {0: "batch"},
+        **dict.fromkeys(per_item, {0: "batch"}),
         c.AC_OUT_MEL: {0: "batch", 1: "frames"},
         c.AC_OUT_MEL_LENGTHS: {0: "batch"},
         c.AC_OUT_DURATIONS: {0: "batch", 1: "symbols"},
     }
-    # Trace into a scratch folder next to `path`; only the checked model replaces it.
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        staging = Path(tmp) / path.name
-        with torch.no_grad():
-            torch.onnx.export(
-                _OnnxSignature(model.eval()),
-                _example_inputs(),
-                str(staging),
-                input_names=INPUT_NAMES,
-                output_names=OUTPUT_NAMES,
-                dynamic_axes=dynamic_axes,
-                opset_version=options.opset,
-                dynamo=False,  # the TorchScript exporter handles the data-dependent T'
-            )
-        exported = onnx.load(str(staging))
-        store_integer_weights_as_int8(exported)
-        onnx.checker.check_model(exported, full_check=True)
-        final = Path(tmp) / "final.onnx"
-        onnx.save(exported, str(final))
-        final.replace(path)  # atomic: readers never see a half-written model
+    export_checked_onnx(
+        _OnnxSignature(model.eval()),
+        _example_inputs(),
+        path,
+        GraphIO(INPUT_NAMES, OUTPUT_NAMES, dynamic_axes),
+        options.opset,
+        rewrite=store_integer_weights_as_int8,
+    )
 
 
 def build_acoustic_onnx(path: Path, options: ExportOptions = ExportOptions()) -> None:

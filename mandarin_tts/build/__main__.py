@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mandarin_tts.build import sources
+from mandarin_tts.build.bundled_voice import write_bundled_manifest
 from mandarin_tts.paths import (
     ACOUSTIC_ONNX,
     MODELS_DIR,
@@ -92,6 +93,7 @@ def build(force: bool = False) -> None:
     int8_digest = int8_inputs_digest(digest)
     float_current = not force and is_current(digest)
     if float_current and int8_is_current(int8_digest):
+        write_bundled_manifest(MODELS_DIR)
         print(f"models up to date in {MODELS_DIR}")
         return
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
@@ -118,6 +120,7 @@ def build(force: bool = False) -> None:
     STAMP.write_text(
         json.dumps({"inputs": digest, "int8_inputs": int8_digest, "built_at": time.time()})
     )
+    write_bundled_manifest(MODELS_DIR)
 
 
 def main(argv: list[str] | None = None) -> int:

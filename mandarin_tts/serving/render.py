@@ -18,14 +18,20 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
 from mandarin_tts import contract as c
+from mandarin_tts.build.bundled_voice import bundled_manifest
 from mandarin_tts.paths import CACHE_DIR, PROJECT_ROOT
-from mandarin_tts.serving.steps import TF_OUT_DEBUG, VOC_OUT_SAMPLE_RATE
+from mandarin_tts.serving.step_io import (
+    ACOUSTIC_SEQUENCES,
+    CHOICES,
+    SCALES,
+)
 from mandarin_tts.serving.tiers import ModelTier, Tier, default_tier, get_tier, load_tiers
+from mandarin_tts.voices.manifest import FAMILY_FASTSPEECH2, VoiceManifest
+from mandarin_tts.voices.registry import ensemble_name, installed_voices, step_name
 
 COMMITTED_TIER = "cpu-2"  # model_repository/ in git is this tier's render
 COMMITTED_REPOSITORY = PROJECT_ROOT / "model_repository"
 MODEL_PY = Path(__file__).with_name("triton_models") / "model.py"
-ONNX_FILES = {c.MODEL_ACOUSTIC: "acoustic.onnx", c.MODEL_VOCODER: "vocoder.onnx"}
 DT = mc.DataType
 
 
@@ -58,59 +64,73 @@ def _scale_tensors(names: Iterable[str]) -> list[TensorSpec]:
     return [TensorSpec(n, DT.TYPE_FP32, (1,), optional=True) for n in names]
 
 
-SCALE_IN = (c.TTS_IN_SPEED, c.TTS_IN_PITCH, c.TTS_IN_ENERGY)
-SCALE_AC = (c.AC_IN_SPEED, c.AC_IN_PITCH, c.AC_IN_ENERGY)
+SCALE_IN = tuple(n for n, _, _, _ in SCALES)
+SCALE_AC = tuple(n for _, n, _, _ in SCALES)
+CHOICE_IN = tuple(n for n, _ in CHOICES)
+DTYPES = {"int64": DT.TYPE_INT64, "float32": DT.TYPE_FP32}
 
-# Per-request tensors (Triton adds the batch axis in front of `dims`).
-STEP_IO: dict[str, tuple[list[TensorSpec], list[TensorSpec]]] = {
-    c.MODEL_TEXT_FRONTEND: (
-        [TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)), *_scale_tensors(SCALE_IN)],
-        [
-            TensorSpec(c.AC_IN_IDS, DT.TYPE_INT64, (-1,)),
+# The public tensors every voice's ensemble has (Triton adds the batch axis in front).
+ENSEMBLE_INPUTS = [
+    TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)),
+    *_scale_tensors(SCALE_IN),
+    *(TensorSpec(n, DT.TYPE_STRING, (1,), optional=True) for n in CHOICE_IN),
+]
+ENSEMBLE_OUTPUTS = [
+    TensorSpec(c.TTS_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
+    TensorSpec(c.TTS_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
+]
+
+
+def _sequences(family: str, ragged: bool) -> list[TensorSpec]:
+    return [
+        TensorSpec(s.name, DTYPES[s.dtype], (-1, *s.trailing), ragged=ragged)
+        for s in ACOUSTIC_SEQUENCES[family]
+    ]
+
+
+def step_io(voice: VoiceManifest, step: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """(inputs, outputs) of one of the voice's step models, per request."""
+    n_mels = int(voice.extra.get("n_mels", c.N_MELS))
+    if step == c.MODEL_TEXT_FRONTEND:
+        return ENSEMBLE_INPUTS, [
+            *_sequences(voice.family, ragged=False),
             *(TensorSpec(n, DT.TYPE_FP32, (1,)) for n in SCALE_AC),
-            TensorSpec(TF_OUT_DEBUG, DT.TYPE_STRING, (2,)),
-        ],
-    ),
-    c.MODEL_ACOUSTIC: (
-        [TensorSpec(c.AC_IN_IDS, DT.TYPE_INT64, (-1,), ragged=True), *_scale_tensors(SCALE_AC)],
-        [TensorSpec(c.AC_OUT_MEL, DT.TYPE_FP32, (-1, c.N_MELS))],
-    ),
-    c.MODEL_VOCODER: (
-        [TensorSpec(c.VOC_IN_MEL, DT.TYPE_FP32, (-1, c.N_MELS), ragged=True)],
-        [
-            TensorSpec(c.VOC_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
-            TensorSpec(VOC_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
-        ],
-    ),
-}
+            TensorSpec(c.TF_OUT_DEBUG, DT.TYPE_STRING, (2,)),
+        ]
+    if step == c.MODEL_ACOUSTIC:
+        return (
+            [*_sequences(voice.family, ragged=True), *_scale_tensors(SCALE_AC)],
+            [TensorSpec(c.AC_OUT_MEL, DT.TYPE_FP32, (-1, n_mels))],
+        )
+    if step == c.MODEL_VOCODER:
+        return (
+            [TensorSpec(c.VOC_IN_MEL, DT.TYPE_FP32, (-1, n_mels), ragged=True)],
+            [
+                TensorSpec(c.VOC_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
+                TensorSpec(c.VOC_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
+            ],
+        )
+    raise ValueError(f"unknown step {step!r}")
 
-ENSEMBLE_IO = (
-    [TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)), *_scale_tensors(SCALE_IN)],
-    [
-        TensorSpec(c.TTS_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
-        TensorSpec(c.TTS_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
-    ],
-)
 
-# (model, {step input: ensemble tensor}, {step output: ensemble tensor}); internal tensors
-# are prefixed so they cannot collide with the public ones.
-ENSEMBLE_STEPS = (
-    (
-        c.MODEL_TEXT_FRONTEND,
-        {n: n for n in (c.TTS_IN_TEXT, *SCALE_IN)},
-        {c.AC_IN_IDS: "_ids", **{n: f"_{n}" for n in SCALE_AC}},
-    ),
-    (
-        c.MODEL_ACOUSTIC,
-        {c.AC_IN_IDS: "_ids", **{n: f"_{n}" for n in SCALE_AC}},
-        {c.AC_OUT_MEL: "_mel"},
-    ),
-    (
-        c.MODEL_VOCODER,
-        {c.VOC_IN_MEL: "_mel"},
-        {c.VOC_OUT_AUDIO: c.TTS_OUT_AUDIO, VOC_OUT_SAMPLE_RATE: c.TTS_OUT_SAMPLE_RATE},
-    ),
-)
+def ensemble_steps(voice: VoiceManifest) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(model, {step input: ensemble tensor}, {step output: ensemble tensor}); internal
+    tensors are prefixed so they cannot collide with the public ones."""
+    sequences = [s.name for s in ACOUSTIC_SEQUENCES[voice.family]]
+    internal = {n: f"_{n}" for n in (*sequences, *SCALE_AC)}
+    return [
+        (
+            step_name(voice.name, c.MODEL_TEXT_FRONTEND),
+            {n: n for n in (c.TTS_IN_TEXT, *SCALE_IN, *CHOICE_IN)},
+            internal,
+        ),
+        (step_name(voice.name, c.MODEL_ACOUSTIC), internal, {c.AC_OUT_MEL: "_mel"}),
+        (
+            step_name(voice.name, c.MODEL_VOCODER),
+            {c.VOC_IN_MEL: "_mel"},
+            {c.VOC_OUT_AUDIO: c.TTS_OUT_AUDIO, c.VOC_OUT_SAMPLE_RATE: c.TTS_OUT_SAMPLE_RATE},
+        ),
+    ]
 
 
 def _queue_policy(m: ModelTier) -> mc.ModelQueuePolicy:
@@ -122,12 +142,22 @@ def _queue_policy(m: ModelTier) -> mc.ModelQueuePolicy:
     )
 
 
-def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
-    inputs, outputs = STEP_IO[model]
-    params = {"step": model}
-    if model in ONNX_FILES:
+def _onnx_file(voice: VoiceManifest, step: str, m: ModelTier) -> str:
+    """The tier's file choice if this voice has that file (the bundled voice's int8
+    vocoder), else the voice's own file for the step."""
+    if m.onnx_file and m.onnx_file in voice.files.values():
+        return m.onnx_file
+    if voice.family == FAMILY_FASTSPEECH2 or step == c.MODEL_VOCODER:
+        return voice.files[step]
+    return ""  # a multi-file acoustic model (Sambert): the manifest names its files
+
+
+def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig:
+    inputs, outputs = step_io(voice, step)
+    params = {"step": step, "voice": voice.name}
+    if step != c.MODEL_TEXT_FRONTEND:
         params.update(
-            onnx_file=m.onnx_file or ONNX_FILES[model],  # the tier's choice, else float
+            onnx_file=_onnx_file(voice, step, m),
             provider=m.provider,
             fp16=str(m.fp16).lower(),
             intra_op_threads=str(m.intra_op_threads),
@@ -135,7 +165,7 @@ def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
             max_pad_ratio=f"{m.max_pad_ratio:g}",
         )
     config = mc.ModelConfig(
-        name=model,
+        name=step_name(voice.name, step),
         backend="python",
         max_batch_size=m.max_batch_size,
         input=[t.input() for t in inputs],
@@ -160,18 +190,17 @@ def step_config(model: str, m: ModelTier) -> mc.ModelConfig:
     return config
 
 
-def ensemble_config(tier: Tier) -> mc.ModelConfig:
-    inputs, outputs = ENSEMBLE_IO
+def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
     config = mc.ModelConfig(
-        name=c.MODEL_ENSEMBLE,
+        name=ensemble_name(voice.name),
         platform="ensemble",
         max_batch_size=tier.ensemble_max_batch_size,
-        input=[t.input() for t in inputs],
-        output=[t.output() for t in outputs],
+        input=[t.input() for t in ENSEMBLE_INPUTS],
+        output=[t.output() for t in ENSEMBLE_OUTPUTS],
         # Repeated prompts (greetings, IVR menus) come from Triton's cache.
         response_cache=mc.ModelResponseCache(enable=True),
     )
-    for model, in_map, out_map in ENSEMBLE_STEPS:
+    for model, in_map, out_map in ensemble_steps(voice):
         step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)
         step.input_map.update(in_map)
         step.output_map.update(out_map)
@@ -189,9 +218,17 @@ def without_dynamic_batching(tier: Tier) -> Tier:
     return replace(tier, name=f"{tier.name}-unbatched", models=models)
 
 
-def tier_configs(tier: Tier) -> dict[str, mc.ModelConfig]:
-    configs = {name: step_config(name, m) for name, m in tier.models.items()}
-    configs[c.MODEL_ENSEMBLE] = ensemble_config(tier)
+def tier_configs(
+    tier: Tier, voices: Iterable[VoiceManifest] | None = None
+) -> dict[str, mc.ModelConfig]:
+    """Every voice's step models and ensemble on `tier` (default: the bundled voice)."""
+    configs: dict[str, mc.ModelConfig] = {}
+    for voice in voices if voices is not None else [bundled_manifest(Path("."))]:
+        for step, m in tier.models.items():
+            config = step_config(voice, step, m)
+            configs[config.name] = config
+        ensemble = ensemble_config(voice, tier)
+        configs[ensemble.name] = ensemble
     validate(configs)
     return configs
 
@@ -276,8 +313,12 @@ def validate(configs: dict[str, mc.ModelConfig]) -> None:
             raise RenderError(f"config for {name} is named {config.name}")
         if config.platform != "ensemble":
             validate_step(config)
-    ensemble = configs[c.MODEL_ENSEMBLE]
-    validate_ensemble(ensemble, {n: cfg for n, cfg in configs.items() if n != ensemble.name})
+    ensembles = [cfg for cfg in configs.values() if cfg.platform == "ensemble"]
+    if not ensembles:
+        raise RenderError("no ensemble: the repository serves no voice")
+    steps = {n: cfg for n, cfg in configs.items() if cfg.platform != "ensemble"}
+    for ensemble in ensembles:
+        validate_ensemble(ensemble, steps)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -313,14 +354,18 @@ def _current_files(model_dir: Path) -> dict[str, bytes]:
     }
 
 
-def render(tier: Tier, out_dir: Path) -> Path:
-    """Write the repository for `tier` into `out_dir`.
+def render(tier: Tier, out_dir: Path, voices: Iterable[VoiceManifest] | None = None) -> Path:
+    """Write the repository for `tier` and `voices` (default: the bundled voice) into
+    `out_dir`; model directories of voices no longer rendered are removed.
 
     A model directory that already holds exactly the rendered files is left alone, so
     re-rendering the repository a server is running from changes nothing.
     """
-    configs = tier_configs(tier)
+    configs = tier_configs(tier, voices)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*/config.pbtxt"):
+        if stale.parent.name not in configs:
+            shutil.rmtree(stale.parent)
     for name, config in configs.items():
         model_dir = out_dir / name
         files = _model_files(config, tier)
@@ -336,9 +381,8 @@ def render(tier: Tier, out_dir: Path) -> Path:
 
 
 def repository_for(tier: Tier) -> Path:
-    """Where a tier is served from: the committed repository for cpu-2, else the cache."""
-    if tier.name == COMMITTED_TIER:
-        return COMMITTED_REPOSITORY
+    """Where a tier is served from: rendered under the cache, for the installed voices.
+    (The committed model_repository/ is cpu-2 with the bundled voice, for reading.)"""
     return CACHE_DIR / "model_repository" / tier.name
 
 
@@ -352,19 +396,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output directory")
     parser.add_argument("--all", action="store_true", help="render every tier under --out")
     parser.add_argument("--list", action="store_true", help="list the tiers")
+    parser.add_argument(
+        "--committed",
+        action="store_true",
+        help=f"rewrite the committed {COMMITTED_REPOSITORY.name}/ ({COMMITTED_TIER}, bundled voice)",
+    )
     args = parser.parse_args(argv)
     tiers = load_tiers()
     if args.list:
         for tier in tiers.values():
             print(f"{tier.name:10s} {tier.description}")
         return 0
+    if args.committed:
+        print(render(tiers[COMMITTED_TIER], COMMITTED_REPOSITORY))
+        return 0
+    voices = list(installed_voices().values()) or None
     if args.all:
         out = args.out or Path("rendered")
         for tier in tiers.values():
-            print(render(tier, out / tier.name))
+            print(render(tier, out / tier.name, voices))
         return 0
     tier = get_tier(args.tier, tiers) if args.tier else default_tier(tiers)
-    print(render(tier, args.out or repository_for(tier)))
+    print(render(tier, args.out or repository_for(tier), voices))
     return 0
 
 

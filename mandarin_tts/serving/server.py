@@ -48,9 +48,10 @@ class ServerError(RuntimeError):
 
 
 def pytriton_root() -> Path:
-    import pytriton  # imported here: only the launcher needs the wheel
+    """The wheel's `pytriton` folder, unpacked into the cache (never pip-installed)."""
+    from mandarin_tts.serving.pytriton_wheel import pytriton_dir
 
-    return Path(pytriton.__file__).resolve().parent
+    return pytriton_dir() / "pytriton"
 
 
 def prepare_install(work_dir: Path) -> Path:
@@ -102,14 +103,20 @@ def server_env(base: dict[str, str] | None = None) -> dict[str, str]:
     `mandarin_tts`.
     """
     env = dict(os.environ if base is None else base)
+    overlay = ""
     if not env.get(TRITON_HOME_ENV):
         libs = pytriton_root().parent / "nvidia_pytriton.libs"
         env["LD_LIBRARY_PATH"] = os.pathsep.join(
             p for p in (str(libs), env.get("LD_LIBRARY_PATH", "")) if p
         )
+    # The 2.51 stubs need numpy 1 ahead of the venv's numpy 2 (see stub_overlay.py).
+    from mandarin_tts.serving.stub_overlay import overlay_dir, runs_the_wheel_stub
+
+    if runs_the_wheel_stub(env.get(TRITON_HOME_ENV)):
+        overlay = str(overlay_dir())
     site_packages = sysconfig.get_paths()["purelib"]
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PROJECT_ROOT), site_packages, env.get("PYTHONPATH", "")) if p
+        p for p in (str(PROJECT_ROOT), overlay, site_packages, env.get("PYTHONPATH", "")) if p
     )
     # Each stub is its own process: keep numpy/BLAS from spawning a thread per core.
     env.setdefault("OMP_NUM_THREADS", "1")

@@ -1,36 +1,52 @@
-"""What each Triton step model does, as plain Python the `model.py` adapters call.
+"""What each Triton step model does, as plain Python the `model.py` adapter calls.
 
 Every step takes a batch of per-request input dicts and returns, per request, either a
 dict of output arrays (with the leading batch axis of 1 Triton expects) or the exception
-to send back for that request alone. A bad request never fails the rest of its batch.
+to send back for that request alone. A bad request never fails the rest of its batch:
+`StepInputError` is the client's fault (INVALID_ARG, its message is for the client);
+any other exception is internal (INTERNAL, details only in the server log).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from mandarin_tts import contract as c
-from mandarin_tts.serving.batching import pad_sequences, plan_runs, split_padded
+from mandarin_tts.pipeline.components import (
+    AcousticModel,
+    AcousticRequest,
+    InvalidItem,
+    Vocoder,
+)
+from mandarin_tts.serving.step_io import (
+    ACOUSTIC_SEQUENCES,
+    CHOICES,
+    MAX_FRAMES,
+    MAX_UNITS,
+    SCALES,
+    SequenceTensor,
+)
+from mandarin_tts.voices.manifest import VoiceManifest
+from mandarin_tts.voices.text_frontends import VoiceInputError, VoiceTextFrontend, check_choice
 
-# Triton-only tensors (not in the ONNX files).
-TF_OUT_DEBUG = "DEBUG"  # BYTES [2]: normalized text, phoneme string
-VOC_OUT_SAMPLE_RATE = "sample_rate"  # INT32 [1]
+log = logging.getLogger(__name__)
 
-# Upper bounds for direct calls to the ONNX steps (the ensemble's text limit is far below).
-ACOUSTIC_MAX_SYMBOLS = c.AC_MAX_SYMBOLS
-VOCODER_MAX_FRAMES = c.AC_MAX_FRAMES
-
+Inputs = dict[str, np.ndarray | None]
 Outputs = dict[str, np.ndarray]
 Result = Outputs | Exception
 
 
 class StepInputError(ValueError):
     """The request is malformed; the message is safe to return to the client."""
+
+
+class StepInternalError(RuntimeError):
+    """The step failed on a valid request (a model run, a bug): not the client's fault."""
 
 
 def _scale(value: np.ndarray | None, name: str, valid: tuple[float, float]) -> float:
@@ -45,201 +61,197 @@ def _scale(value: np.ndarray | None, name: str, valid: tuple[float, float]) -> f
     return x
 
 
-SCALES = (
-    (c.TTS_IN_SPEED, c.AC_IN_SPEED, c.SPEED_RANGE),
-    (c.TTS_IN_PITCH, c.AC_IN_PITCH, c.PITCH_RANGE),
-    (c.TTS_IN_ENERGY, c.AC_IN_ENERGY, c.ENERGY_RANGE),
-)
+def _string(value: np.ndarray | None, name: str) -> str | None:
+    if value is None:
+        return None
+    flat = np.asarray(value).reshape(-1)
+    if flat.size != 1:
+        raise StepInputError(f"{name} must hold exactly one string")
+    raw = flat[0]
+    if isinstance(raw, str):
+        return raw
+    # Imported here: the acoustic and vocoder stubs never load the text frontend's tables.
+    from mandarin_tts.text.frontend import TextFrontendError, decode_request_text
+
+    try:
+        return decode_request_text(raw, name)
+    except TextFrontendError as exc:
+        raise StepInputError(str(exc)) from None
+
+
+def isolate(run_one: Callable[[Any], Outputs], batch: Sequence[Any], step: str) -> list[Result]:
+    """`run_one` per request; client errors pass through, anything else becomes internal."""
+    results: list[Result] = []
+    for inputs in batch:
+        try:
+            results.append(run_one(inputs))
+        except StepInputError as exc:
+            results.append(exc)
+        except Exception as exc:  # noqa: BLE001 - one request's failure stays its own
+            log.exception("%s failed on one request", step)
+            results.append(StepInternalError(f"{step} failed: {type(exc).__name__}: {exc}"))
+    return results
 
 
 class TextFrontendStep:
-    """TEXT (UTF-8 bytes) + optional scales -> symbol ids, validated scales, debug strings."""
+    """TEXT + optional scales, speaker, emotion -> the voice's acoustic inputs + debug."""
 
-    def __init__(
-        self,
-        frontend: Any,
-        decode: Callable[[bytes], str],
-        frontend_error: type[Exception],
-    ) -> None:
+    input_names = (c.TTS_IN_TEXT, *(n for n, _, _, _ in SCALES), *(n for n, _ in CHOICES))
+
+    def __init__(self, manifest: VoiceManifest, frontend: VoiceTextFrontend) -> None:
+        self.manifest = manifest
         self.frontend = frontend
-        self.decode = decode
-        self.frontend_error = frontend_error
 
     @classmethod
-    def default(cls) -> TextFrontendStep:
-        from mandarin_tts.text import TextFrontend, TextFrontendError, decode_request_text
+    def for_voice(cls, manifest: VoiceManifest) -> TextFrontendStep:
+        from mandarin_tts.voices.text_frontends import load_text_frontend
 
-        return cls(TextFrontend(), decode_request_text, TextFrontendError)
+        return cls(manifest, load_text_frontend(manifest))
 
-    def run_one(self, inputs: dict[str, np.ndarray | None]) -> Outputs:
-        text_tensor = inputs.get(c.TTS_IN_TEXT)
-        if text_tensor is None or np.asarray(text_tensor).size != 1:
-            raise StepInputError(f"{c.TTS_IN_TEXT} must hold exactly one string")
-        raw = np.asarray(text_tensor).reshape(-1)[0]
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
+    def _scales(self, inputs: Inputs) -> Outputs:
         outputs: Outputs = {}
-        for in_name, out_name, valid in SCALES:
+        for in_name, out_name, valid, control in SCALES:
             value = _scale(inputs.get(in_name), in_name, valid)
+            if value != 1.0 and control not in self.manifest.controls:
+                raise StepInputError(
+                    f"voice {self.manifest.name!r} has no {control} control; it supports: "
+                    f"{', '.join(self.manifest.controls) or 'none'}"
+                )
             outputs[out_name] = np.array([[value]], dtype=np.float32)
+        return outputs
+
+    def run_one(self, inputs: Inputs) -> Outputs:
+        text = _string(inputs.get(c.TTS_IN_TEXT), c.TTS_IN_TEXT)
+        if text is None:
+            raise StepInputError(f"{c.TTS_IN_TEXT} must hold exactly one string")
+        outputs = self._scales(inputs)
         try:
-            result = self.frontend.encode(self.decode(bytes(raw)))
-        except self.frontend_error as exc:
+            choices = [
+                check_choice(self.manifest, kind, _string(inputs.get(name), name))
+                for name, kind in CHOICES
+            ]
+            encoded = self.frontend.encode(text, *choices)
+        except VoiceInputError as exc:
             raise StepInputError(str(exc)) from exc
-        ids = np.asarray(result.ids, dtype=np.int64).reshape(1, -1)
-        if ids.size == 0:
-            raise StepInputError("the text produced no speakable symbols")
-        outputs[c.AC_IN_IDS] = ids
-        outputs[TF_OUT_DEBUG] = np.array(
-            [[result.normalized.encode("utf-8"), result.phonemes.encode("utf-8")]], dtype=object
+        if encoded.length == 0:
+            raise StepInputError("the text produced no speakable units")
+        for name, array in encoded.tensors.items():
+            outputs[name] = np.asarray(array)[np.newaxis]
+        outputs[c.TF_OUT_DEBUG] = np.array(
+            [[encoded.normalized.encode("utf-8"), encoded.phonemes.encode("utf-8")]],
+            dtype=object,
         )
         return outputs
 
-    def run_batch(self, batch: Sequence[dict[str, np.ndarray | None]]) -> list[Result]:
-        results: list[Result] = []
-        for inputs in batch:
-            try:
-                results.append(self.run_one(inputs))
-            except StepInputError as exc:
-                results.append(exc)
-        return results
+    def run_batch(self, batch: Sequence[Inputs]) -> list[Result]:
+        return isolate(self.run_one, batch, "text frontend")
 
 
-@dataclass(frozen=True)
-class RaggedSpec:
-    """How one ONNX model's padded batch maps onto per-request tensors."""
-
-    sequence_input: str  # per request [1, T, ...]; ONNX input [B, T_max, ...]
-    lengths_input: str  # ONNX input [B] with the true T of each row
-    pad_value: float
-    max_length: int
-    sequence_output: str  # ONNX output [B, T'_max, ...], cut per request to ...
-    lengths_output: str  # ... the ONNX output [B] lengths
-    trailing_shape: tuple[int, ...] = ()  # required shape after T (e.g. (80,) for mels)
-    scalar_inputs: tuple[tuple[str, tuple[float, float]], ...] = ()  # per-item [B] inputs
-    extra_outputs: dict[str, np.ndarray] = field(default_factory=dict)  # constant per request
-    validate_sequence: Callable[[np.ndarray], None] | None = None
-
-
-def _check_ids(ids: np.ndarray) -> None:
-    if ids.min() < 0:
-        raise StepInputError(f"{c.AC_IN_IDS} must be non-negative")
+def _sequence(inputs: Inputs, spec: SequenceTensor, max_length: int) -> np.ndarray:
+    value = inputs.get(spec.name)
+    if value is None:
+        raise StepInputError(f"missing input {spec.name}")
+    seq = np.asarray(value)
+    shape = ["1", "T", *map(str, spec.trailing)]
+    if seq.ndim != 2 + len(spec.trailing) or seq.shape[0] != 1:
+        raise StepInputError(f"{spec.name} must have shape [{', '.join(shape)}]")
+    if tuple(seq.shape[2:]) != spec.trailing:
+        raise StepInputError(f"{spec.name} must end in {list(spec.trailing)}")
+    if not 1 <= seq.shape[1] <= max_length:
+        raise StepInputError(f"{spec.name} length must be 1..{max_length}, got {seq.shape[1]}")
+    if seq.dtype.kind in "iu" and seq.min() < 0:
+        raise StepInputError(f"{spec.name} must be non-negative")
+    if seq.dtype.kind == "f" and not np.isfinite(seq).all():
+        raise StepInputError(f"{spec.name} holds NaN or infinite values")
+    return seq[0].astype(spec.dtype, copy=False)
 
 
-def _check_mel(mel: np.ndarray) -> None:
-    if not np.isfinite(mel).all():
-        raise StepInputError(f"{c.VOC_IN_MEL} holds NaN or infinite values")
+def _collect(
+    batch: Sequence[Inputs], prepare: Callable[[Inputs], Any]
+) -> tuple[list[Result | None], list[int], list[Any]]:
+    results: list[Result | None] = [None] * len(batch)
+    valid: list[int] = []
+    items: list[Any] = []
+    for i, inputs in enumerate(batch):
+        try:
+            items.append(prepare(inputs))
+            valid.append(i)
+        except StepInputError as exc:
+            results[i] = exc
+    return results, valid, items
 
 
-ACOUSTIC_SPEC = RaggedSpec(
-    sequence_input=c.AC_IN_IDS,
-    lengths_input=c.AC_IN_LENGTHS,
-    pad_value=c.PAD_ID,
-    max_length=ACOUSTIC_MAX_SYMBOLS,
-    sequence_output=c.AC_OUT_MEL,
-    lengths_output=c.AC_OUT_MEL_LENGTHS,
-    scalar_inputs=(
-        (c.AC_IN_SPEED, c.SPEED_RANGE),
-        (c.AC_IN_PITCH, c.PITCH_RANGE),
-        (c.AC_IN_ENERGY, c.ENERGY_RANGE),
-    ),
-    validate_sequence=_check_ids,
-)
-
-VOCODER_SPEC = RaggedSpec(
-    sequence_input=c.VOC_IN_MEL,
-    lengths_input=c.VOC_IN_MEL_LENGTHS,
-    pad_value=0.0,
-    max_length=VOCODER_MAX_FRAMES,
-    sequence_output=c.VOC_OUT_AUDIO,
-    lengths_output=c.VOC_OUT_AUDIO_LENGTHS,
-    trailing_shape=(c.N_MELS,),
-    extra_outputs={
-        VOC_OUT_SAMPLE_RATE: np.array([[c.OUTPUT_SAMPLE_RATE]], dtype=np.int32),
-    },
-    validate_sequence=_check_mel,
-)
-
-SPECS = {c.MODEL_ACOUSTIC: ACOUSTIC_SPEC, c.MODEL_VOCODER: VOCODER_SPEC}
+def _finish(
+    results: list[Result | None],
+    valid: list[int],
+    outputs: Sequence[np.ndarray | Exception],
+    wrap: Callable[[np.ndarray], Outputs],
+    step: str,
+) -> list[Result]:
+    for i, out in zip(valid, outputs, strict=True):
+        if isinstance(out, InvalidItem):
+            results[i] = StepInputError(str(out))
+        elif isinstance(out, Exception):
+            log.error("%s failed on one request: %s", step, out)
+            results[i] = StepInternalError(f"{step} failed: {out}")
+        elif out.shape[0] == 0:
+            log.error("%s produced no frames for one request", step)
+            results[i] = StepInternalError(f"{step} produced no output for this request")
+        else:
+            results[i] = wrap(out)
+    return [r if r is not None else StepInternalError(f"{step}: no result") for r in results]
 
 
-def is_pad_safe(session: Any) -> bool:
-    """False for a model built without padding masks (its ONNX metadata says so)."""
-    metadata = session.get_modelmeta().custom_metadata_map
-    return metadata.get(c.ONNX_META_PAD_SAFE, "true") != "false"
+class AcousticStep:
+    """The voice's acoustic inputs + scales -> mel [1, frames, n_mels], batched."""
+
+    def __init__(self, model: AcousticModel, sequences: tuple[SequenceTensor, ...]) -> None:
+        self.model = model
+        self.sequences = sequences
+
+    @classmethod
+    def for_family(cls, model: AcousticModel, family: str) -> AcousticStep:
+        return cls(model, ACOUSTIC_SEQUENCES[family])
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return (*(s.name for s in self.sequences), *(out for _, out, _, _ in SCALES))
+
+    def _prepare(self, inputs: Inputs) -> AcousticRequest:
+        tensors = {s.name: _sequence(inputs, s, MAX_UNITS) for s in self.sequences}
+        if len({t.shape[0] for t in tensors.values()}) != 1:
+            raise StepInputError(f"{', '.join(tensors)} must have the same length")
+        speed, pitch, energy = (_scale(inputs.get(n), n, v) for _, n, v, _ in SCALES)
+        return AcousticRequest(tensors, speed, pitch, energy)
+
+    def run_batch(self, batch: Sequence[Inputs]) -> list[Result]:
+        results, valid, items = _collect(batch, self._prepare)
+        try:
+            outputs = self.model.run_batch(items) if items else []
+        except Exception as exc:  # noqa: BLE001 - a model that cannot run at all
+            log.exception("acoustic model failed")
+            outputs = [exc] * len(items)
+        return _finish(results, valid, outputs, lambda m: {c.AC_OUT_MEL: m[np.newaxis]}, "acoustic")
 
 
-class OnnxBatchStep:
-    """Gather a batch of ragged requests, pad, run the ONNX session once, split back.
+class VocoderStep:
+    """mel [1, frames, n_mels] -> audio [1, samples] + the voice's sample rate, batched."""
 
-    A session that is not padding-safe (`is_pad_safe`) runs only equal-length items
-    together, whatever `max_pad_ratio` the config asks for.
-    """
+    def __init__(self, vocoder: Vocoder) -> None:
+        self.vocoder = vocoder
+        self.mel = SequenceTensor(c.VOC_IN_MEL, (vocoder.n_mels,), "float32")
+        self.rate = np.array([[vocoder.sample_rate]], dtype=np.int32)
 
-    def __init__(self, session: Any, spec: RaggedSpec, max_pad_ratio: float = 1e9) -> None:
-        self.session = session
-        self.spec = spec
-        # See batching.plan_runs: a ratio of 1 means no padding at all.
-        self.max_pad_ratio = max_pad_ratio if is_pad_safe(session) else 1.0
+    input_names = (c.VOC_IN_MEL,)
 
-    def _prepare(self, inputs: dict[str, np.ndarray | None]) -> tuple[np.ndarray, list[float]]:
-        spec = self.spec
-        seq = inputs.get(spec.sequence_input)
-        if seq is None:
-            raise StepInputError(f"missing input {spec.sequence_input}")
-        seq = np.asarray(seq)
-        if seq.ndim != 2 + len(spec.trailing_shape) or seq.shape[0] != 1:
-            raise StepInputError(
-                f"{spec.sequence_input} must have shape [1, T{', ' if spec.trailing_shape else ''}"
-                f"{', '.join(map(str, spec.trailing_shape))}], got {list(seq.shape)}"
-            )
-        if tuple(seq.shape[2:]) != spec.trailing_shape:
-            raise StepInputError(f"{spec.sequence_input} must end in {list(spec.trailing_shape)}")
-        length = seq.shape[1]
-        if not 1 <= length <= spec.max_length:
-            raise StepInputError(
-                f"{spec.sequence_input} length must be 1..{spec.max_length}, got {length}"
-            )
-        if spec.validate_sequence is not None:
-            spec.validate_sequence(seq)
-        scalars = [_scale(inputs.get(name), name, valid) for name, valid in spec.scalar_inputs]
-        return seq[0], scalars
+    def _wrap(self, audio: np.ndarray) -> Outputs:
+        return {c.VOC_OUT_AUDIO: audio[np.newaxis], c.VOC_OUT_SAMPLE_RATE: self.rate}
 
-    def _run(self, items: list[tuple[np.ndarray, list[float]]]) -> list[Outputs]:
-        spec = self.spec
-        padded, lengths = pad_sequences([seq for seq, _ in items], spec.pad_value)
-        feeds: dict[str, np.ndarray] = {spec.sequence_input: padded, spec.lengths_input: lengths}
-        for k, (name, _) in enumerate(spec.scalar_inputs):
-            feeds[name] = np.array([scalars[k] for _, scalars in items], dtype=np.float32)
-        out, out_lengths = self.session.run([spec.sequence_output, spec.lengths_output], feeds)
-        pieces = split_padded(np.asarray(out), np.asarray(out_lengths).astype(np.int64))
-        results: list[Outputs] = []
-        for piece in pieces:
-            outputs = {spec.sequence_output: np.ascontiguousarray(piece)[np.newaxis]}
-            outputs.update(spec.extra_outputs)
-            results.append(outputs)
-        return results
-
-    def run_batch(self, batch: Sequence[dict[str, np.ndarray | None]]) -> list[Result]:
-        results: list[Result | None] = [None] * len(batch)
-        valid: list[int] = []
-        items: list[tuple[np.ndarray, list[float]]] = []
-        for i, inputs in enumerate(batch):
-            try:
-                items.append(self._prepare(inputs))
-                valid.append(i)
-            except StepInputError as exc:
-                results[i] = exc
-        lengths = [seq.shape[0] for seq, _ in items]
-        for run in plan_runs(lengths, self.max_pad_ratio) if items else []:
-            indices = [valid[k] for k in run]
-            try:
-                for i, outputs in zip(indices, self._run([items[k] for k in run]), strict=True):
-                    results[i] = outputs
-            except Exception:  # noqa: BLE001 - isolate the request that broke the run
-                for i, k in zip(indices, run, strict=True):
-                    try:
-                        results[i] = self._run([items[k]])[0]
-                    except Exception as exc:  # noqa: BLE001
-                        results[i] = StepInputError(f"inference failed: {exc}")
-        return [r if r is not None else RuntimeError("no result") for r in results]
+    def run_batch(self, batch: Sequence[Inputs]) -> list[Result]:
+        results, valid, mels = _collect(batch, lambda x: _sequence(x, self.mel, MAX_FRAMES))
+        try:
+            outputs = self.vocoder.run_batch(mels) if mels else []
+        except Exception as exc:  # noqa: BLE001
+            log.exception("vocoder failed")
+            outputs = [exc] * len(mels)
+        return _finish(results, valid, outputs, self._wrap, "vocoder")

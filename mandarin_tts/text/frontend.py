@@ -26,13 +26,13 @@ class FrontendResult:
     pinyin: tuple[str, ...]  # toned syllables after sandhi ('huar1' for erhua)
 
 
-def decode_request_text(raw: bytes) -> str:
-    """UTF-8 bytes of a request -> str; invalid bytes raise TextFrontendError."""
+def decode_request_text(raw: bytes, name: str = "TEXT") -> str:
+    """UTF-8 bytes of a request's `name` input -> str; invalid bytes raise TextFrontendError."""
     try:
         return bytes(raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TextFrontendError(
-            f"TEXT is not valid UTF-8 (byte {exc.start}: {exc.reason}); send UTF-8 encoded text"
+            f"{name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); send UTF-8 encoded text"
         ) from None
 
 

@@ -32,16 +32,10 @@ _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k",
              "j", "q", "x", "r", "z", "c", "s")  # fmt: skip
 
 # Nearest valid symbols for syllables the Baker table lacks (interjections, rare readings).
-_NEAREST_SYLLABLE = {
-    "n": ("^", "en"),
-    "ng": ("^", "eng"),
-    "m": ("m", "u"),
-    "hm": ("h", "en"),
-    "hng": ("h", "eng"),
-    "ê": ("^", "ie"),
-    "ea": ("^", "ie"),
-    "yai": ("^", "ai"),
-}
+_NEAREST_SYLLABLE: dict[str, tuple[str, str]] = {
+    "n": ("^", "en"), "ng": ("^", "eng"), "m": ("m", "u"), "hm": ("h", "en"),
+    "hng": ("h", "eng"), "ê": ("^", "ie"), "ea": ("^", "ie"), "yai": ("^", "ai"),
+}  # fmt: skip
 # Nearest valid final for finals the table lacks after an initial split (e.g. 'fiao').
 _NEAREST_FINAL = {"io": "iou", "ueng": "ong", "ue": "ve", "un": "uen", "ui": "uei", "iu": "iou"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -121,7 +121,8 @@ class MelBridge(nn.Module):
         }
         config = {f"config.{k}": np.array(v) for k, v in asdict(self.config).items()}
         meta = {f"meta.{k}": np.array(v) for k, v in metadata.items()}
-        np.savez_compressed(path, **arrays, **config, **meta)
+        named: dict[str, Any] = {**arrays, **config, **meta}  # numpy 2's stubs: see savez
+        np.savez_compressed(path, **named)
 
     @classmethod
     def load_params(cls, path: Path = BRIDGE_PARAMS) -> MelBridge:

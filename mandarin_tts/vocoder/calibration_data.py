@@ -12,47 +12,37 @@ from pathlib import Path
 import numpy as np
 from onnxruntime.quantization import CalibrationDataReader
 
-from mandarin_tts import contract as c
+from mandarin_tts.pipeline.ragged import vocoder_feeds
 from mandarin_tts.vocoder.calibration_text import CALIBRATION_SENTENCES
 
 
 def acoustic_mels(
     acoustic_onnx: Path, sentences: Sequence[str] = CALIBRATION_SENTENCES, threads: int = 2
 ) -> list[np.ndarray]:
-    """One acoustic-space mel [T, 80] per sentence (speed, pitch and energy at 1)."""
-    import onnxruntime as ort
+    """One acoustic-space mel [T, 80] per sentence (speed, pitch and energy at 1), from
+    the product's text frontend and acoustic model."""
+    from mandarin_tts.pipeline import AcousticRequest
+    from mandarin_tts.pipeline.fastspeech2 import FastSpeech2Acoustic
+    from mandarin_tts.serving.ort_session import OrtSettings, make_session
+    from mandarin_tts.voices.text_frontends import BakerSymbolsFrontend
 
-    from mandarin_tts.text import TextFrontend
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(acoustic_onnx), options, providers=["CPUExecutionProvider"])
-    frontend = TextFrontend()
-    one = np.ones([1], np.float32)
+    frontend = BakerSymbolsFrontend()
+    acoustic = FastSpeech2Acoustic(
+        make_session(acoustic_onnx, OrtSettings(intra_op_threads=threads))
+    )
     mels = []
     for sentence in sentences:
-        ids = np.asarray(frontend.encode(sentence).ids, np.int64)
-        mel, lengths = session.run(
-            [c.AC_OUT_MEL, c.AC_OUT_MEL_LENGTHS],
-            {
-                c.AC_IN_IDS: ids[None],
-                c.AC_IN_LENGTHS: np.array([ids.size], np.int64),
-                c.AC_IN_SPEED: one,
-                c.AC_IN_PITCH: one,
-                c.AC_IN_ENERGY: one,
-            },
-        )
-        mels.append(np.ascontiguousarray(mel[0, : int(lengths[0])], dtype=np.float32))
+        encoded = frontend.encode(sentence, "", "")
+        (mel,) = acoustic.run_batch([AcousticRequest(encoded.tensors)])
+        if isinstance(mel, Exception):
+            raise mel
+        mels.append(np.ascontiguousarray(mel, dtype=np.float32))
     return mels
 
 
 def vocoder_feed(mel: np.ndarray) -> dict[str, np.ndarray]:
     """The vocoder's inputs for one mel [T, 80] as a batch of one."""
-    return {
-        c.VOC_IN_MEL: mel[None].astype(np.float32),
-        c.VOC_IN_MEL_LENGTHS: np.array([mel.shape[0]], np.int64),
-    }
+    return vocoder_feeds([mel])
 
 
 class MelCalibrationReader(CalibrationDataReader):

@@ -16,6 +16,7 @@ import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -105,39 +106,23 @@ def collect_pairs(input_mels: str, text_config: FittingTextConfig) -> list[Pair]
         if index % 20 == 0:
             print(f"  pairs {index}/{len(sentences)} ({time.monotonic() - start:.0f} s)")
     FIT_CACHE.mkdir(parents=True, exist_ok=True)
-    arrays = {f"in{i}": p.acoustic_mel for i, p in enumerate(pairs)}
+    arrays: dict[str, Any] = {f"in{i}": p.acoustic_mel for i, p in enumerate(pairs)}
     arrays |= {f"out{i}": p.target_mel for i, p in enumerate(pairs)}
     np.savez(cache, count=np.array(len(pairs)), **arrays)
     return pairs
 
 
 class _AcousticOnnx:
-    """Our acoustic ONNX (contract names), one item at a time, neutral prosody."""
+    """Our acoustic ONNX through the product's acoustic model, neutral prosody."""
 
     def __init__(self, path: Path = ACOUSTIC_ONNX) -> None:
-        import onnxruntime as ort
+        from mandarin_tts.pipeline.fastspeech2 import FastSpeech2Acoustic
+        from mandarin_tts.serving.ort_session import OrtSettings, make_session
 
-        from mandarin_tts import contract as c
-
-        self._c = c
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._model = FastSpeech2Acoustic(make_session(path, OrtSettings(intra_op_threads=2)))
 
     def mel(self, ids: np.ndarray) -> np.ndarray:
-        c = self._c
-        one = np.ones([1], np.float32)
-        mel, lengths = self._session.run(
-            [c.AC_OUT_MEL, c.AC_OUT_MEL_LENGTHS],
-            {
-                c.AC_IN_IDS: ids.reshape(1, -1).astype(np.int64),
-                c.AC_IN_LENGTHS: np.array([ids.size], np.int64),
-                c.AC_IN_SPEED: one,
-                c.AC_IN_PITCH: one,
-                c.AC_IN_ENERGY: one,
-            },
-        )
-        return mel[0, : int(lengths[0])]
+        return self._model.mel(ids)
 
 
 def _frame_pairs(pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ then gives each item exactly the audio it would get alone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -31,10 +32,18 @@ class HiFiGANConfig:
 
     @property
     def hop(self) -> int:
-        hop = 1
-        for rate in self.upsample_rates:
-            hop *= rate
-        return hop
+        return math.prod(self.upsample_rates)
+
+
+def fuse_receptive_fields(
+    blocks: nn.ModuleList, x: torch.Tensor, lengths: torch.Tensor | None
+) -> torch.Tensor:
+    """HiFi-GAN's multi-receptive-field fusion: the mean of one stage's resblocks (one per
+    kernel size) applied to the same input."""
+    total = blocks[0](x, lengths)
+    for block in blocks[1:]:
+        total = total + block(x, lengths)
+    return total / len(blocks)
 
 
 def _mask_beyond(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -107,10 +116,7 @@ class HiFiGANGenerator(nn.Module):
             x = up(_mask_beyond(F.leaky_relu(x, LRELU_SLOPE), lengths))
             lengths = None if lengths is None else lengths * rate
             blocks = self.resblocks[stage * n_kernels : (stage + 1) * n_kernels]
-            total = blocks[0](x, lengths)
-            for block in blocks[1:]:
-                total = total + block(x, lengths)
-            x = total / n_kernels
+            x = fuse_receptive_fields(blocks, x, lengths)
         # The pretrained graph uses the default slope (0.01) before the output conv.
         x = self.conv_post(_mask_beyond(F.leaky_relu(x), lengths))
         return torch.tanh(x)

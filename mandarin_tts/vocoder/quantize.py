@@ -6,13 +6,17 @@ model's time. Such a model is exact for a lone item or equal-length items, so it
 metadata says `pad_safe=false` and serving never pads it (`serving.steps`).
 
 The HiFi-GAN convolutions dominate the CPU cost, so only Conv / ConvTranspose are
-quantized; the mel bridge (where the quality is won) and, per variant, the first and last
-generator convs stay float. Activation ranges come from real acoustic mels of the
-committed calibration sentences (`calibration_text.py`, disjoint from the evaluation
-texts), so the result is deterministic for a given float model.
+quantized; the mel bridge (where the quality is won) and the generator's first and last
+convs stay float. Activation ranges come from real acoustic mels of the committed
+calibration sentences (`calibration_text.py`, disjoint from the evaluation texts), so the
+result is deterministic for a given float model.
 
-`python -m mandarin_tts.vocoder.quantize --variant NAME --out FILE` writes one variant;
-the build writes `DEFAULT_VARIANT` to `paths.VOCODER_INT8_ONNX`.
+This is the one scheme that met the CPU-tier rule (QDQ, per-channel int8 weights, uint8
+activations, MinMax); the ten variants measured against it are in docs/vocoder_speed.md,
+their code at commit f666181 (`git show f666181:mandarin_tts/vocoder/quantize.py`).
+
+`python -m mandarin_tts.vocoder.quantize --out FILE`; the build writes
+`paths.VOCODER_INT8_ONNX`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,117 +33,26 @@ import onnx
 from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_INT8_ONNX
 from mandarin_tts.vocoder.calibration_data import MelCalibrationReader, acoustic_mels
 
-FORMATS = ("qdq", "qoperator")
-CALIBRATIONS = ("minmax", "entropy", "percentile")
-
 # Node-name prefixes of the exported graph (torch.onnx names nodes after module paths).
 BRIDGE_NODES = "/bridge/"
 GENERATOR_ENDS = ("/generator/conv_pre/", "/generator/conv_post/")
-# The last upsampling stage (16 kHz, 32 channels): about a tenth of the conv work, and
-# where int8 noise lands directly in the waveform.
-LAST_STAGE = (
-    "/generator/ups.3/",
-    "/generator/resblocks.9/",
-    "/generator/resblocks.10/",
-    "/generator/resblocks.11/",
-    "/generator/conv_post/",
-)
+# Nodes whose name starts so stay float: quantizing the two end convs (~0.2 % of the work)
+# too raised the spectral distance to float from 0.155 to 0.258 (docs/vocoder_speed.md).
+FLOAT_PREFIXES = (BRIDGE_NODES, *GENERATOR_ENDS)
+QUANTIZED_OPS = ("Conv", "ConvTranspose")
 
 
-@dataclass(frozen=True)
-class Int8Variant:
-    """One way to quantize the vocoder; `name` is what benchmarks and the CLI call it."""
-
-    name: str
-    quant_format: str = "qdq"
-    per_channel: bool = True
-    op_types: tuple[str, ...] = ("Conv", "ConvTranspose")
-    float_prefixes: tuple[str, ...] = (BRIDGE_NODES,)  # nodes whose name starts so stay float
-    calibration: str = "minmax"
-    unsigned_activations: bool = False  # uint8 activations (u8s8 kernels) instead of int8
-    polyphase: bool = False  # upsampling as plain convs (int8) instead of ConvTranspose (float)
-
-    def __post_init__(self) -> None:
-        if self.quant_format not in FORMATS:
-            raise ValueError(f"quant_format must be one of {FORMATS}")
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(f"calibration must be one of {CALIBRATIONS}")
-
-
-_KEEP_ENDS = (BRIDGE_NODES, *GENERATOR_ENDS)
-# The variants measured in docs/vocoder_speed.md (each name: format, pc = per-channel
-# weights, u8 = uint8 activations, which convs stay float, calibration if not MinMax).
-VARIANTS: dict[str, Int8Variant] = {
-    v.name: v
-    for v in (
-        Int8Variant("qdq-pc"),
-        Int8Variant("qop-pc", quant_format="qoperator", unsigned_activations=True),
-        Int8Variant("qdq-pc-u8", unsigned_activations=True),
-        Int8Variant("qdq-pc-u8-ends-float", unsigned_activations=True, float_prefixes=_KEEP_ENDS),
-        Int8Variant(
-            "qop-pc-ends-float",
-            quant_format="qoperator",
-            unsigned_activations=True,
-            float_prefixes=_KEEP_ENDS,
-        ),
-        Int8Variant(
-            "qdq-pc-u8-last-float",
-            unsigned_activations=True,
-            float_prefixes=(BRIDGE_NODES, GENERATOR_ENDS[0], *LAST_STAGE),
-        ),
-        Int8Variant("qdq-pc-u8-percentile", unsigned_activations=True, calibration="percentile"),
-        Int8Variant("qdq-pc-u8-entropy", unsigned_activations=True, calibration="entropy"),
-        # Measured in docs/vocoder_speed.md ("Session 3"): faster, and within
-        # the ASR noise of the rule, but not adopted.
-        Int8Variant(
-            "qdq-pc-u8-ends-float-polyphase",
-            unsigned_activations=True,
-            float_prefixes=_KEEP_ENDS,
-            polyphase=True,
-        ),
-        Int8Variant(
-            "qdq-pc-u8-ends-float-lrelu-pct",
-            unsigned_activations=True,
-            float_prefixes=_KEEP_ENDS,
-            op_types=("Conv", "ConvTranspose", "LeakyRelu"),
-            calibration="percentile",
-        ),
-        Int8Variant(
-            "qdq-pc-u8-ends-float-lrelu-add-pct",
-            unsigned_activations=True,
-            float_prefixes=_KEEP_ENDS,
-            op_types=("Conv", "ConvTranspose", "LeakyRelu", "Add"),
-            calibration="percentile",
-        ),
-    )
-}
-# QDQ, per-channel int8 weights, uint8 activations, MinMax, bridge + first/last conv float:
-# the variant that met the CPU-tier rule (ASR pinyin error within +0.5 pt of float,
-# measured in docs/vocoder_speed.md).
-DEFAULT_VARIANT = "qdq-pc-u8-ends-float"
-
-
-def float_nodes(model: onnx.ModelProto, variant: Int8Variant) -> list[str]:
-    """Names of the nodes of the quantized op types that the variant keeps in float."""
+def float_nodes(model: onnx.ModelProto) -> list[str]:
+    """Names of the Conv / ConvTranspose nodes that stay float (bridge, first and last conv)."""
     return [
         node.name
         for node in model.graph.node
-        if node.op_type in variant.op_types and node.name.startswith(variant.float_prefixes)
+        if node.op_type in QUANTIZED_OPS and node.name.startswith(FLOAT_PREFIXES)
     ]
 
 
-def quantize_vocoder(
-    float_onnx: Path,
-    out: Path,
-    mels: Sequence[np.ndarray],
-    variant: Int8Variant,
-    calibration_cache: Path | None = None,
-) -> None:
-    """Write the int8 vocoder for `variant` to `out` (atomically), calibrated on `mels`.
-
-    `calibration_cache` (a JSON file) lets several variants that share the calibration
-    method and op types reuse one calibration pass.
-    """
+def quantize_vocoder(float_onnx: Path, out: Path, mels: Sequence[np.ndarray]) -> None:
+    """Write the int8 vocoder to `out` (atomically), calibrated on `mels`."""
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -149,11 +61,6 @@ def quantize_vocoder(
     )
 
     model = onnx.load(str(float_onnx))
-    method = {
-        "minmax": CalibrationMethod.MinMax,
-        "entropy": CalibrationMethod.Entropy,
-        "percentile": CalibrationMethod.Percentile,
-    }[variant.calibration]
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         staged = Path(tmp) / out.name
@@ -161,18 +68,14 @@ def quantize_vocoder(
             model_input=float_onnx,
             model_output=staged,
             calibration_data_reader=MelCalibrationReader(mels),
-            quant_format=QuantFormat.QDQ
-            if variant.quant_format == "qdq"
-            else QuantFormat.QOperator,
-            op_types_to_quantize=list(variant.op_types),
-            per_channel=variant.per_channel,
-            activation_type=QuantType.QUInt8 if variant.unsigned_activations else QuantType.QInt8,
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=list(QUANTIZED_OPS),
+            per_channel=True,
+            activation_type=QuantType.QUInt8,  # u8s8 kernels
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=float_nodes(model, variant),
-            calibrate_method=method,
-            calibration_cache_path=calibration_cache,
-            # One sentence per calibration pass: the histogram methods would otherwise
-            # hold every conv activation of every sentence in memory at once.
+            nodes_to_exclude=float_nodes(model),
+            calibrate_method=CalibrationMethod.MinMax,
+            # One sentence per calibration pass: keeps memory bounded on long sentences.
             extra_options={"CalibStridedMinMax": 1},
         )
         quantized = onnx.load(str(staged))
@@ -185,40 +88,27 @@ def quantize_vocoder(
         staged.replace(out)
 
 
-def quantize_unmasked(
-    out: Path,
-    mels: Sequence[np.ndarray],
-    variant: Int8Variant,
-    calibration_cache: Path | None = None,
+def build_vocoder_int8_onnx(
+    out: Path = VOCODER_INT8_ONNX, acoustic_onnx: Path = ACOUSTIC_ONNX
 ) -> None:
-    """Export the float vocoder without padding masks next to `out`, then quantize it."""
+    """The build step: export the float vocoder without padding masks, calibrate it on the
+    committed sentences and write the int8 vocoder."""
     from mandarin_tts.vocoder.export import build_vocoder_onnx  # torch: only when building
 
+    mels = acoustic_mels(acoustic_onnx)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         source = Path(tmp) / "vocoder_unmasked.onnx"
-        build_vocoder_onnx(source, pad_masks=False, polyphase=variant.polyphase)
-        quantize_vocoder(source, out, mels, variant, calibration_cache)
-
-
-def build_vocoder_int8_onnx(
-    out: Path = VOCODER_INT8_ONNX,
-    acoustic_onnx: Path = ACOUSTIC_ONNX,
-    variant: str = DEFAULT_VARIANT,
-) -> None:
-    """The build step: calibrate on the committed sentences and write the int8 vocoder."""
-    quantize_unmasked(out, acoustic_mels(acoustic_onnx), VARIANTS[variant])
+        build_vocoder_onnx(source, pad_masks=False)
+        quantize_vocoder(source, out, mels)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default=DEFAULT_VARIANT)
     parser.add_argument("--out", type=Path, default=VOCODER_INT8_ONNX)
-    parser.add_argument("--calibration-cache", type=Path)
     args = parser.parse_args(argv)
-    mels = acoustic_mels(ACOUSTIC_ONNX)
-    quantize_unmasked(args.out, mels, VARIANTS[args.variant], args.calibration_cache)
-    print(f"{args.variant} -> {args.out}")
+    build_vocoder_int8_onnx(args.out)
+    print(f"int8 vocoder -> {args.out}")
     return 0
 
 

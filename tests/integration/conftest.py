@@ -15,17 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from _frontend_process import FrontendProcess, free_port  # this folder is on sys.path
+from frontend_process_helpers import FrontendProcess  # this folder is on sys.path
 
-from mandarin_tts.serving.probe import probe
+from mandarin_tts.serving.ephemeral import ephemeral_triton
 from mandarin_tts.serving.render import COMMITTED_REPOSITORY
-from mandarin_tts.serving.server import (
-    ADMIN_HEADER,
-    GRPC_ADMIN_HEADER,
-    ServerOptions,
-    TritonProcess,
-)
-from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
+from mandarin_tts.serving.server import ADMIN_HEADER, GRPC_ADMIN_HEADER, TritonProcess
+from mandarin_tts.voices.registry import MODELS_DIR_ENV
 
 # Development only: serve another repository (e.g. with a stand-in model) instead.
 REPOSITORY_OVERRIDE_ENV = "MANDARIN_TTS_TEST_REPOSITORY"
@@ -60,42 +55,21 @@ def triton_server(tmp_path_factory, request):
     work = tmp_path_factory.mktemp("triton")
     repository = Path(os.environ.get(REPOSITORY_OVERRIDE_ENV, COMMITTED_REPOSITORY))
     admin_key = secrets.token_hex(8)
-    process = TritonProcess(
-        ServerOptions(
-            repository=repository,
-            http_port=free_port(),
-            grpc_port=free_port(),
-            metrics_port=free_port(),
-            cache_bytes=32 * 1024 * 1024,
-            admin_key=admin_key,
-        ),
-        log_path=work / "tritonserver.log",
-        work_dir=work / "install",
-    )
-    server = RunningServer(
-        http_url=process.http_url,
-        grpc_url=process.grpc_url,
-        metrics_url=process.metrics_url,
-        repository=repository,
-        log_path=process.log_path,
-        admin_headers={ADMIN_HEADER: admin_key},
-        grpc_admin_headers={GRPC_ADMIN_HEADER: admin_key},
-        process=process,
-    )
-    process.start()
-    try:
-        process.wait_ready(timeout_s=300)
-        probe(process.http_url)
-    except Exception:
-        print(f"--- tritonserver log ({process.log_path}) ---\n{process.log_tail(200)}")
-        process.stop()
-        raise
-    try:
-        yield server
-    finally:
-        if request.session.testsfailed:
-            print(f"\n--- tritonserver log tail ({process.log_path}) ---\n{process.log_tail()}")
-        process.stop()
+    with ephemeral_triton(repository, work, admin_key=admin_key) as process:
+        try:
+            yield RunningServer(
+                http_url=process.http_url,
+                grpc_url=process.grpc_url,
+                metrics_url=process.metrics_url,
+                repository=repository,
+                log_path=process.log_path,
+                admin_headers={ADMIN_HEADER: admin_key},
+                grpc_admin_headers={GRPC_ADMIN_HEADER: admin_key},
+                process=process,
+            )
+        finally:
+            if request.session.testsfailed:
+                print(f"\n--- tritonserver log tail ({process.log_path}) ---\n{process.log_tail()}")
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import psutil
 import pytest
 import soundfile as sf
-from _frontend_process import MAX_SECONDS_PER_CHAR, MIN_SECONDS_PER_CHAR, SHORT_TEXTS
-from _launcher_process import LauncherProcess, running_launcher
+from frontend_process_helpers import MAX_SECONDS_PER_CHAR, MIN_SECONDS_PER_CHAR, SHORT_TEXTS
+from launcher_helpers import LauncherProcess, running_launcher
 
 from mandarin_tts import contract as c
 from mandarin_tts.serving.probe import count_syllables

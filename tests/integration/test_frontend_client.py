@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import soundfile as sf
-from _frontend_process import PROJECT_ROOT, FrontendProcess, eval_text_path
+from frontend_process_helpers import PROJECT_ROOT, FrontendProcess, eval_text_path
 
 from client.__main__ import main
 

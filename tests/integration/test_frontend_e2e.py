@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 import tritonclient.grpc as grpcclient
-from _frontend_process import FrontendProcess, eval_text_path, free_port
+from frontend_process_helpers import FrontendProcess, eval_text_path
 
 from frontend.assembly import Assembler
 from frontend.chunking import split_text
 from frontend.config import FrontendConfig
 from mandarin_tts import contract
+from mandarin_tts.serving.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -74,9 +75,9 @@ def synthesize_directly(triton_grpc: str, text: str) -> np.ndarray:
 
 def test_streaming_sends_first_bytes_well_before_the_end(frontend: FrontendProcess) -> None:
     text = _long_text()
-    # First test of the module: Triton's response cache is cold for this text (later tests
-    # reuse its chunks).  A warm cache would answer every chunk at once.
-    body = json.dumps({"text": text, "stream": True}).encode("utf-8")
+    # A speed no other test of the session uses: Triton's response cache is cold for these
+    # chunks (other modules synthesize the same text), else every chunk is answered at once.
+    body = json.dumps({"text": text, "stream": True, "speed": 0.97}).encode("utf-8")
     request = urllib.request.Request(
         frontend.url + "/v1/tts", data=body, headers={"Content-Type": "application/json"}
     )
@@ -209,6 +210,24 @@ BAD_INPUTS = [
         400,
         "invalid_parameter",
     ),
+    ("unknown voice", "/v1/tts", {"text": "你好", "voice": "nope"}, None, 400, "invalid_parameter"),
+    (
+        "unknown speaker",
+        "/v1/tts",
+        {"text": "你好", "speaker": "nobody"},
+        None,
+        400,
+        "invalid_parameter",
+    ),
+    (
+        "openai unknown voice",
+        "/v1/audio/speech",
+        {"input": "你好", "voice": "nope"},
+        None,
+        400,
+        "invalid_parameter",
+    ),
+    ("unencodable text", "/v1/tts", {"text": "Привет мир"}, None, 400, "text_rejected"),
     ("unknown route", "/v1/nothing", {"text": "你好"}, None, 404, "not_found"),
 ]
 
@@ -255,6 +274,31 @@ def test_formats_and_openai_route(frontend: FrontendProcess) -> None:
         },
     )
     assert status == 200 and sf.info(io.BytesIO(body)).duration > 0.5
+
+
+# Each produced a chunk the model refuses (257-758 symbols) while chunks were sized by
+# characters only; the whole request was then a 400 text_rejected.
+LONG_TOKENS = ["电话号码是" + "8" * 100 + "。", "这个单词是" + "x" * 40 + "。"]
+
+
+def test_voices_and_tokens_longer_than_the_model_takes(frontend: FrontendProcess) -> None:
+    with urllib.request.urlopen(frontend.url + "/v1/voices", timeout=30) as response:
+        catalogue = json.loads(response.read())
+    voices = {v["name"]: v for v in catalogue["voices"]}
+    default = voices[catalogue["default"]]
+    assert default["sample_rate"] > 0 and default["default_speaker"] in default["speakers"]
+    status, headers, body = post(
+        frontend.url + "/v1/tts",
+        {"text": "你好。", "voice": default["name"], "speaker": default["default_speaker"]},
+    )
+    assert status == 200 and headers["X-Voice"] == default["name"]
+    assert int(headers["X-Sample-Rate"]) == default["sample_rate"]
+    assert sf.info(io.BytesIO(body)).samplerate == default["sample_rate"]
+    for text in LONG_TOKENS:
+        status, headers, body = post(frontend.url + "/v1/tts", {"text": text})
+        assert status == 200, body[:300]
+        assert int(headers["X-Chunks"]) >= 2
+        assert sf.info(io.BytesIO(body)).duration > 5.0
 
 
 def test_triton_unavailable_gives_503_with_retry_advice(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import schemathesis
 import soundfile as sf
-from _frontend_process import FrontendProcess
+from frontend_process_helpers import FrontendProcess
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
@@ -340,11 +340,14 @@ WRONG_VALUES: dict[str, list[Any]] = {
     "volume": ["loud", True, [], {}],
     "format": [1, True, [], {}, ["wav"], "mp3", "WAVE", ""],
     "stream": ["true", 1, 0, None, [], {}],
+    "voice": [1, True, [], {}, "nope", "v" * 65],
+    "speaker": [1, [], {}, "nobody"],
+    "emotion": [2.5, [], "furious"],
 }
 OPENAI_WRONG_VALUES: dict[str, list[Any]] = {
     "input": [None, 1, [], {}],
     "model": [1, None, [], {}],
-    "voice": [1, False, [], {}],
+    "voice": [1, False, [], {}, None, "nope"],
     "response_format": [1, [], {}, "mp3", "aac", "ogg"],
     "speed": ["fast", True, []],
     "stream": ["yes", 1, None],
@@ -414,7 +417,7 @@ def test_missing_content_type_is_read_as_json(hostile):
 
 
 def test_unknown_fields_are_ignored(hostile):
-    body = {"text": NORMAL_TEXT, "unknown": {"deep": [1, 2, {"x": None}]}, "voice": 7}
+    body = {"text": NORMAL_TEXT, "unknown": {"deep": [1, 2, {"x": None}]}, "style": 7}
     assert_speech(post_json_bytes(hostile, json.dumps(body).encode()))
     body = {"input": NORMAL_TEXT, "model": "tts-1", "voice": "alloy", "instructions": "calm"}
     assert_speech(post_json_bytes(hostile, json.dumps(body).encode(), "/v1/audio/speech"))

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from _frontend_process import free_port
 
 from mandarin_tts.paths import PROJECT_ROOT
+from mandarin_tts.serving.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import psutil
 import pytest
 import tritonclient.grpc as grpcclient
-from _launcher_process import LauncherProcess, running_launcher
+from launcher_helpers import LauncherProcess, running_launcher
 from tritonclient.utils import InferenceServerException
 
 from mandarin_tts import contract as c

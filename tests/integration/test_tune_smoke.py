@@ -1,4 +1,4 @@
-"""Smoke test of `python -m loadtest.tune`: two candidates on real tritonservers, tiny load.
+"""Smoke test of `python -m mandarin_tts.serving.tune`: two candidates on real tritonservers, tiny load.
 
 It checks plumbing (render, start, load, table, JSON/CSV, baseline first), not speed.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.tune.__main__ import main
 from mandarin_tts.serving.tiers import TIERS_FILE, load_tiers
-from mandarin_tts.serving.triton_glue import MODELS_DIR_ENV
+from mandarin_tts.serving.tune.__main__ import main
+from mandarin_tts.voices.registry import MODELS_DIR_ENV
 
 pytestmark = pytest.mark.integration
 

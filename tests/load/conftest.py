@@ -12,7 +12,7 @@ from pathlib import Path
 
 INTEGRATION_DIR = Path(__file__).resolve().parent.parent / "integration"
 if str(INTEGRATION_DIR) not in sys.path:
-    sys.path.insert(0, str(INTEGRATION_DIR))  # for `_frontend_process`
+    sys.path.insert(0, str(INTEGRATION_DIR))  # for `frontend_process_helpers`
 
 
 def _load_integration_conftest():

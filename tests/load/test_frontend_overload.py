@@ -27,8 +27,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from _frontend_process import FrontendProcess
-from overload_client import (
+from frontend_process_helpers import FrontendProcess
+from overload_helpers import (
     Outcome,
     RequestFactory,
     RssSample,

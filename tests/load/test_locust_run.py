@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _frontend_process import FrontendProcess, free_port
+from frontend_process_helpers import FrontendProcess
+
+from mandarin_tts.serving.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,21 +1,32 @@
-"""Shared fixtures for the unit tests."""
+"""Shared by the unit tests: none of them needs the built models (`make test-unit` only
+needs the venv); the tests of the real models are in tests/integration/models.
+
+pytest puts this folder on sys.path, so helpers shared by unit folders live here as
+`<subject>_helpers.py` (server_helpers)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from mandarin_tts.voices.registry import MODELS_DIR_ENV, VOICES_DIR_ENV
 
-@pytest.fixture(scope="session")
-def built_models() -> tuple[Path, Path]:
-    """(acoustic ONNX, vocoder ONNX) from `python -m mandarin_tts.build`.
+# Unit folders whose tests see no installed voice unless a test installs one: the catalogue
+# then falls back to the built-in description of the bundled voice, whatever .cache holds.
+NO_INSTALLED_VOICES_IN = frozenset({"client", "frontend"})
 
-    build() is a no-op when the stamped models are current, and (re)builds them when
-    they are missing or stale, so tests never run against an outdated model.
-    """
-    from mandarin_tts.build.__main__ import build
-    from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_ONNX
 
-    build()
-    return ACOUSTIC_ONNX, VOCODER_ONNX
+@pytest.fixture(autouse=True, scope="module")
+def no_installed_voices(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path | None]:
+    if request.path.parent.name not in NO_INSTALLED_VOICES_IN:
+        yield None
+        return
+    empty = tmp_path_factory.mktemp("no-voices")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(MODELS_DIR_ENV, str(empty / "models"))
+        patch.setenv(VOICES_DIR_ENV, str(empty / "voices"))
+        yield empty

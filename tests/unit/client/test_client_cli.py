@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import socket
 import struct
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 from aiohttp import web
+from app_server_helpers import serve_in_thread
+from frontend_helpers import FakeSynthesizer
 
 from client.__main__ import main
 from client.progress import ProgressBar
@@ -22,37 +20,17 @@ from frontend.app import create_app
 from frontend.config import FrontendConfig
 from frontend.encoding import wav_header
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "frontend"))
-from frontend_fakes import FakeSynthesizer  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def frontend_url() -> Iterator[str]:
     """A real HTTP frontend on a free port (fake synthesizer), in a background thread."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    app = create_app(
-        FrontendConfig(port=port, chunk_max_chars=20), lambda _c: FakeSynthesizer(0.001)
-    )
-    runner = web.AppRunner(app)
-    started = threading.Event()
 
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        started.set()
-        loop.run_forever()
+    def make_app(port: int) -> web.Application:
+        config = FrontendConfig(port=port, chunk_max_chars=20)
+        return create_app(config, lambda _c: FakeSynthesizer(0.001))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with serve_in_thread(make_app) as url:
+        yield url
 
 
 def test_fix_wav_sizes() -> None:
@@ -104,3 +82,20 @@ def test_errors_are_reported_with_nonzero_exit(
     assert main(["你好", "--speed", "9", "-o", str(tmp_path / "x.wav"), "--url", frontend_url]) == 1
     assert "HTTP 400" in capsys.readouterr().err
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_voice_options_and_list_voices(
+    frontend_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(["--list-voices", "--url", frontend_url]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["default"] == "baker" and listed["voices"][0]["speakers"] == ["baker"]
+    output = tmp_path / "v.wav"
+    args = ["你好。", "-o", str(output), "--url", frontend_url, "--voice", "baker"]
+    assert main([*args, "--speaker", "baker", "--emotion", "neutral"]) == 0
+    assert sf.info(str(output)).samplerate == 16000
+    assert main([*args, "--emotion", "angry"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 400" in err and "neutral" in err

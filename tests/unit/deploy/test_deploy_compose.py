@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from deploy_testlib import (
+from deploy_helpers import (
     COMPOSE_FILE,
     MissingVariable,
     compose_variables,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from deploy_testlib import load_docker_script
+from deploy_helpers import load_docker_script
 
 healthcheck = load_docker_script("healthcheck")
 
@@ -58,12 +58,9 @@ def test_triton_readiness(stub: tuple[StubState, int]) -> None:
 
 
 def test_nothing_listening_is_unhealthy() -> None:
-    import socket
+    from mandarin_tts.serving.ports import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free_port = s.getsockname()[1]
-    assert healthcheck.main(["triton", "--port", str(free_port), "--timeout", "1"]) == 1
+    assert healthcheck.main(["triton", "--port", str(free_port()), "--timeout", "1"]) == 1
 
 
 def test_ready_but_failing_inference_is_unhealthy(stub: tuple[StubState, int]) -> None:

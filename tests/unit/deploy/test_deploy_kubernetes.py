@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_testlib import K8S_DIR, import_render_k8s, load_compose, load_k8s_documents
+from deploy_helpers import K8S_DIR, import_render_k8s, load_compose, load_k8s_documents
 
 from mandarin_tts.serving.tiers import load_tiers
 
@@ -219,9 +219,7 @@ def test_containers_do_not_share_scratch_space(
 
 def trt_cache_path_in_the_image() -> str:
     """Where triton_glue puts TensorRT engines when MANDARIN_TTS_CACHE=/opt/tts/cache."""
-    code = (
-        "from mandarin_tts.serving.triton_glue import models_dir; print(models_dir() / 'trt_cache')"
-    )
+    code = "from mandarin_tts.voices.registry import models_dir; print(models_dir() / 'trt_cache')"
     result = subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, "MANDARIN_TTS_CACHE": "/opt/tts/cache"},

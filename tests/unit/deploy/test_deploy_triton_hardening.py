@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+from server_helpers import UnstartableServer
 
 from mandarin_tts.serving import server
 
@@ -44,25 +45,6 @@ def test_admin_apis_need_the_header_token_on_http_and_grpc() -> None:
     assert not {"inference", "health"} & set(server.RESTRICTED_APIS)
 
 
-class _CapturedServer:
-    """Stands in for TritonProcess: records the options and fails to start."""
-
-    captured: list[server.ServerOptions] = []
-
-    def __init__(self, opts: server.ServerOptions, log_path: Path, work_dir: Path) -> None:
-        self.captured.append(opts)
-        self.log_path = log_path
-
-    def start(self) -> None:
-        raise server.ServerError("not started in a unit test")
-
-    def stop(self) -> None:
-        pass
-
-    def log_tail(self) -> str:
-        return ""
-
-
 def test_launcher_takes_the_admin_key_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,10 +56,10 @@ def test_launcher_takes_the_admin_key_from_the_environment(
     monkeypatch.setenv("MANDARIN_TTS_ADMIN_KEY", "from-the-secret")
     monkeypatch.setattr(launcher, "ensure_models", lambda *a, **k: None)
     monkeypatch.setattr(launcher, "run_dir", lambda: tmp_path)
-    monkeypatch.setattr(launcher, "TritonProcess", _CapturedServer)
-    _CapturedServer.captured.clear()
+    monkeypatch.setattr(launcher, "TritonProcess", UnstartableServer)
+    UnstartableServer.options.clear()
     launcher.main(["--tier", "cpu-2", "--no-frontend", "--no-build"])
-    (opts,) = _CapturedServer.captured
+    (opts,) = UnstartableServer.options
     assert opts.admin_key == "from-the-secret"
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from aiohttp.test_utils import TestClient, TestServer
-from frontend_fakes import SAMPLE_RATE, FakeSynthesizer
+from frontend_helpers import SAMPLE_RATE, FakeSynthesizer
 
 from frontend.app import ADMISSION_KEY, create_app
 from frontend.config import FrontendConfig

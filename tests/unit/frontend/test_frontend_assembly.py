@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 import soundfile as sf
-from frontend_fakes import SAMPLE_RATE, tone
+from frontend_helpers import SAMPLE_RATE, tone
 
 from frontend.assembly import Assembler, PausePlan, apply_fades, apply_volume, to_pcm16, trim_edges
 from frontend.chunking import Pause
@@ -129,3 +129,18 @@ def test_compressed_formats_decode(fmt: AudioFormat, container: str) -> None:
 def test_pcm_format_is_raw_samples() -> None:
     audio = tone(100)
     assert encode(audio, SAMPLE_RATE, AudioFormat.PCM) == to_pcm16(audio)
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(16000, 16000), (24000, 24000), (22050, 48000)])
+def test_opus_keeps_supported_rates_and_resamples_others(rate: int, expected: int) -> None:
+    from frontend.encoding import AudioFormat, encode, encoded_rate
+
+    seconds = 0.5
+    t = np.arange(int(rate * seconds)) / rate
+    audio = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    body = encode(audio, rate, AudioFormat.OPUS)
+    info = sf.info(io.BytesIO(body))
+    assert encoded_rate(rate, AudioFormat.OPUS) == expected == info.samplerate
+    assert info.duration == pytest.approx(seconds, abs=0.03)
+    # WAV and FLAC keep any rate.
+    assert sf.info(io.BytesIO(encode(audio, rate, AudioFormat.FLAC))).samplerate == rate

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontend.chunking import HARD_MAX_CHARS, Chunk, Pause, split_text
+from frontend.chunking import HARD_MAX_CHARS, Chunk, Pause, UnencodableText, split_text
 
 S, C, SH, N, P = Pause.SENTENCE, Pause.CLAUSE, Pause.SHORT, Pause.NONE, Pause.PARAGRAPH
 
@@ -184,3 +185,159 @@ def test_random_text_never_exceeds_limit_and_keeps_content(text: str, max_chars:
     # Speakable content is preserved in order (leading punctuation-only text may be dropped).
     kept = "".join(ch for ch in _squash("".join(c.text for c in chunks)) if ch.isalnum())
     assert kept == "".join(ch for ch in _squash(text) if ch.isalnum())
+
+
+# ---------------------------------------------------------------- the model's real input count
+
+
+@pytest.fixture(scope="module")
+def baker() -> tuple[Callable[[str], int], int]:
+    """The bundled voice's text frontend, as the frontend gives it to the chunker."""
+    from frontend.voices import BUILTIN_VOICE, VoiceCatalogue, VoiceChoice
+
+    catalogue = VoiceCatalogue({"baker": BUILTIN_VOICE})
+    measured = catalogue.measure(VoiceChoice(BUILTIN_VOICE, "baker", "neutral"))
+    assert measured is not None
+    return measured
+
+
+def _units_or_error(measure: Callable[[str], int], text: str) -> int | str:
+    try:
+        return measure(text)
+    except ValueError as error:
+        return str(error)
+
+
+# Texts whose character-based chunks the model refused (measured before the fix: each has a
+# chunk of 70-85 characters expanding to 257-758 symbols, the limit being 256).
+REFUSED_BEFORE = {
+    "long digit string": "电话号码是" + "8" * 200,
+    "long Latin token": "这个单词是" + "x" * 84 + "，很长。",
+    "long upper-case token": "单词" + "W" * 70,
+    "long URL": "请看https://example.com/" + "abcdefgh" * 9 + "谢谢",
+    "decimal": "圆周率是" + "0." + "5" * 83,
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED_BEFORE))
+def test_every_chunk_fits_the_models_real_input_limit(
+    baker: tuple[Callable[[str], int], int], name: str
+) -> None:
+    measure, max_units = baker
+    text = REFUSED_BEFORE[name]
+    old = split_text(text)
+    assert any(
+        not isinstance(u := _units_or_error(measure, c.text), int) or u > max_units for c in old
+    ), "the case no longer reproduces the defect"
+    chunks = split_text(text, measure=measure, max_units=max_units)
+    for chunk in chunks:
+        units = _units_or_error(measure, chunk.text)
+        assert isinstance(units, int) and units <= max_units, (chunk, units)
+    assert _squash("".join(c.text for c in chunks)) == _squash(text)
+    # The pause after the text's last chunk is kept.
+    assert chunks[-1].pause_after == old[-1].pause_after
+
+
+def test_a_long_unpunctuated_run_is_split_at_smaller_boundaries_first() -> None:
+    """A fake measure: 10 units per character, 60 at most: chunks of up to 30 characters must
+    become chunks of at most 6, cut at word boundaries where the words allow it."""
+    chunks = split_text(NO_PUNCTUATION, 30, measure=lambda t: 10 * len(t), max_units=60)
+    assert all(len(c.text) <= 6 for c in chunks)
+    assert "".join(c.text for c in chunks) == NO_PUNCTUATION
+    import jieba
+
+    words = jieba.lcut(NO_PUNCTUATION)
+    boundaries = {sum(len(w) for w in words[:i]) for i in range(len(words) + 1)}
+    long_words = [w for w in words if len(w) > 6]
+    position, inside = 0, 0
+    for chunk in chunks[:-1]:
+        position += len(chunk.text)
+        inside += position not in boundaries
+    assert inside <= sum(len(w) // 6 for w in long_words)  # mid-word only inside long words
+
+
+def test_chunks_that_fit_are_left_alone() -> None:
+    text = "春天来了，花开了，鸟儿在歌唱。"
+    assert split_text(text, 6, measure=len, max_units=100) == split_text(text, 6)
+
+
+def test_a_chunk_the_voice_cannot_encode_is_named() -> None:
+    def measure(text: str) -> int:
+        if "Ж" in text:
+            raise ValueError("TEXT has nothing speakable")
+        return len(text)
+
+    with pytest.raises(UnencodableText) as raised:
+        split_text("你好。ЖЖЖ ЖЖ。再见。", 50, measure=measure, max_units=100)
+    assert raised.value.text == "ЖЖЖ ЖЖ。" and "nothing speakable" in raised.value.reason
+
+
+def test_an_unencodable_chunk_is_a_400_naming_it() -> None:
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+    from frontend_helpers import FakeSynthesizer
+
+    from frontend.app import create_app
+    from frontend.config import FrontendConfig
+
+    async def main() -> tuple[int, dict[str, str], int]:
+        synth = FakeSynthesizer(0.001)
+        app = create_app(FrontendConfig(), lambda _cfg: synth)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.post("/v1/tts", json={"text": "你好。Привет мир。"})
+            return resp.status, (await resp.json())["error"], len(synth.calls)
+
+    status, error, calls = asyncio.run(main())
+    assert status == 400 and error["code"] == "text_rejected"
+    assert "'Привет мир。'" in error["message"] and "baker" in error["message"]
+    assert calls == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=200), st.integers(min_value=4, max_value=40))
+def test_random_text_with_a_measure_fits_and_keeps_content(text: str, max_chars: int) -> None:
+    def measure(chunk: str) -> int:  # digits and Latin letters cost 8, the rest 3
+        return sum(8 if ch.isascii() and ch.isalnum() else 3 for ch in chunk)
+
+    chunks = split_text(text, max_chars, measure=measure, max_units=40)
+    assert all(measure(c.text) <= 40 for c in chunks)
+    kept = "".join(ch for ch in _squash("".join(c.text for c in chunks)) if ch.isalnum())
+    assert kept == "".join(ch for ch in _squash(text) if ch.isalnum())
+
+
+def test_a_request_with_a_long_token_is_served_not_refused(
+    baker: tuple[Callable[[str], int], int],
+) -> None:
+    """Through the app, with a fake backend that refuses what Triton's text model refuses
+    (more than 256 symbols): every chunk now fits, so the request succeeds."""
+    import asyncio
+
+    import numpy as np
+    from aiohttp.test_utils import TestClient, TestServer
+    from frontend_helpers import FakeSynthesizer
+
+    from frontend.app import create_app
+    from frontend.config import FrontendConfig
+    from frontend.errors import TextRejected
+    from frontend.synthesis import VoiceParams
+
+    measure, max_units = baker
+
+    class StrictSynthesizer(FakeSynthesizer):
+        async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+            units = _units_or_error(measure, text)
+            if not isinstance(units, int) or units > max_units:
+                raise TextRejected(f"the text model rejected a chunk: {units}")
+            return await super().synthesize(text, params)
+
+    async def main() -> tuple[int, list[str]]:
+        synth = StrictSynthesizer(0.001)
+        app = create_app(FrontendConfig(), lambda _cfg: synth)
+        async with TestClient(TestServer(app)) as client:
+            resp = await client.post("/v1/tts", json={"text": REFUSED_BEFORE["long digit string"]})
+            return resp.status, [text for text, _ in synth.calls]
+
+    status, calls = asyncio.run(main())
+    assert status == 200 and len(calls) >= 4
+    assert "".join(calls) == REFUSED_BEFORE["long digit string"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from frontend_fakes import FakeSynthesizer
+from frontend_helpers import FakeSynthesizer
 
 import frontend.app as app_module
 from frontend.app import create_app

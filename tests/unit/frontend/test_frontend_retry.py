@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from aiohttp.test_utils import TestClient, TestServer
-from frontend_fakes import FakeSynthesizer, FlakySynthesizer
+from frontend_helpers import FakeSynthesizer, FlakySynthesizer
 
 from frontend.app import create_app
 from frontend.config import FrontendConfig

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from frontend_fakes import FakeSynthesizer
+from frontend_helpers import FakeSynthesizer
 
 from frontend.__main__ import parse_args
 from frontend.app import create_app

@@ -6,7 +6,6 @@ import asyncio
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,21 +15,16 @@ from pathlib import Path
 
 import aiohttp
 import soundfile as sf
-from frontend_fakes import FakeSynthesizer
+from frontend_helpers import FakeSynthesizer
 
 from frontend.__main__ import serve
 from frontend.app import create_app
 from frontend.config import FrontendConfig
 from frontend.shutdown import DRAIN_KEY, Drain
+from mandarin_tts.serving.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 TEXT = "春天来了，花开了，鸟儿在歌唱。" * 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_drain_waits_for_the_requests_in_flight_up_to_the_grace_period() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from frontend_fakes import FakeSynthesizer
+from frontend_helpers import FakeSynthesizer
 
 from frontend.chunking import Chunk, Pause
 from frontend.errors import TextRejected

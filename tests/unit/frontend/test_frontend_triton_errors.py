@@ -1,12 +1,24 @@
-"""gRPC errors from Triton become the right API errors."""
+"""gRPC errors from Triton become the right API errors; each voice goes to its own ensemble
+with its speaker and emotion, and its sample rate is checked."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 import pytest
+from frontend_helpers import catalogue_with_voices
 from tritonclient.utils import InferenceServerException
 
 from frontend.errors import TextRejected, TritonTimeout, TritonUnavailable
-from frontend.triton_client import map_triton_error
+from frontend.retry import RetryBudget, RetryingSynthesizer, RetryPolicy
+from frontend.synthesis import VoiceParams
+from frontend.triton_client import TritonSynthesizer, map_triton_error
+from mandarin_tts import contract
 
 
 @pytest.mark.parametrize(
@@ -22,6 +34,10 @@ from frontend.triton_client import map_triton_error
         ),
         ("StatusCode.UNAVAILABLE", "failed to connect to all addresses", TritonUnavailable, 503),
         ("StatusCode.INTERNAL", "Stub process is not healthy", TritonUnavailable, 503),
+        ("StatusCode.INTERNAL", "acoustic: RuntimeError: shape mismatch", TritonUnavailable, 503),
+        ("StatusCode.UNKNOWN", "something odd", TritonUnavailable, 503),
+        ("StatusCode.RESOURCE_EXHAUSTED", "too big", TritonUnavailable, 503),
+        (None, "no status at all", TritonUnavailable, 503),
     ],
 )
 def test_error_mapping(status: str, message: str, expected: type, http: int) -> None:
@@ -48,7 +64,7 @@ def test_giving_up_never_cancels_the_call_in_flight() -> None:
         finished = asyncio.Event()
         cancelled = []
 
-        async def slow_infer(inputs: object, deadline_s: float) -> np.ndarray:
+        async def slow_infer(voice: str, inputs: object, deadline_s: float) -> np.ndarray:
             try:
                 await asyncio.sleep(0.05)
             except asyncio.CancelledError:
@@ -62,6 +78,143 @@ def test_giving_up_never_cancels_the_call_in_flight() -> None:
             await asyncio.wait_for(synth.synthesize("你好", VoiceParams()), 0.01)
         await asyncio.wait_for(finished.wait(), 1)
         assert not cancelled and not synth._in_flight
+        await synth.close()
+
+    asyncio.run(main())
+
+
+# What tritonserver 2.51 made of an onnxruntime exception inside a Python-backend step.
+ONNX_FAILURE = (
+    "Failed to process the request(s) for model instance 'acoustic_0_0', message: "
+    "onnxruntime.capi.onnxruntime_pybind11_state.RuntimeException: [ONNXRuntimeError] : 6 : "
+    "RUNTIME_EXCEPTION : Non-zero status code returned while running Gather node. "
+    "Name:'/embed/Gather' idx 1024 out of bounds [-219,218] at /opt/models/acoustic.onnx"
+)
+
+
+@pytest.mark.parametrize("status", ["StatusCode.INVALID_ARGUMENT", "StatusCode.INTERNAL"])
+def test_an_internal_failure_is_a_retryable_503_without_its_text(
+    status: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defect: an onnxruntime failure came back as INVALID_ARG and reached the client as 400
+    text_rejected with the raw exception text, never retried."""
+    with caplog.at_level(logging.WARNING, logger="frontend.triton_client"):
+        error = map_triton_error(InferenceServerException(msg=ONNX_FAILURE, status=status))
+    assert type(error) is TritonUnavailable and error.status == 503 and error.retryable
+    assert error.code == "backend_unavailable"
+    for secret in ("onnxruntime", "Gather", "/opt/models", "acoustic_0_0", "INTERNAL"):
+        assert secret not in error.message
+    assert ONNX_FAILURE in caplog.text  # the detail is in the log, for the operator
+
+
+def test_the_models_own_invalid_argument_message_reaches_the_client() -> None:
+    message = "TEXT has nothing speakable (only punctuation, emoji, ...); send Chinese text"
+    error = map_triton_error(
+        InferenceServerException(msg=message, status="StatusCode.INVALID_ARGUMENT")
+    )
+    assert type(error) is TextRejected and error.status == 400 and not error.retryable
+    assert message in error.message
+
+
+def test_internal_failures_are_retried_within_the_budget() -> None:
+    class Failing:
+        def __init__(self, failures: int) -> None:
+            self.failures, self.calls = failures, 0
+
+        async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise map_triton_error(
+                    InferenceServerException(msg=ONNX_FAILURE, status="StatusCode.INTERNAL")
+                )
+            return np.ones(10, np.float32)
+
+    policy = RetryPolicy(max_retries_per_chunk=2, retry_budget_per_request=4, backoff_s=0.0)
+    recovers = Failing(2)
+    audio = asyncio.run(
+        RetryingSynthesizer(recovers, policy, RetryBudget(4)).synthesize("你好", VoiceParams())
+    )
+    assert audio.size == 10 and recovers.calls == 3
+    stays_down = Failing(10)
+    with pytest.raises(TritonUnavailable) as raised:
+        asyncio.run(
+            RetryingSynthesizer(stays_down, policy, RetryBudget(4)).synthesize(
+                "你好", VoiceParams()
+            )
+        )
+    assert stays_down.calls == 3 and "onnxruntime" not in raised.value.message
+
+
+class FakeResult:
+    def __init__(self, audio: np.ndarray, rate: int) -> None:
+        self.outputs = {
+            contract.TTS_OUT_AUDIO: audio,
+            contract.TTS_OUT_SAMPLE_RATE: np.array([rate], np.int32),
+        }
+
+    def as_numpy(self, name: str) -> np.ndarray | None:
+        return self.outputs.get(name)
+
+
+class FakeGrpcClient:
+    """Records what TritonSynthesizer sends; answers at `rate`."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def infer(self, model_name: str, inputs: list[Any], **kwargs: Any) -> FakeResult:
+        sent = {}
+        for tensor in inputs:
+            name = tensor.name()
+            sent[name] = (tensor.datatype(), tensor.shape(), bytes(tensor._raw_content or b""))
+        self.calls.append((model_name, sent))
+        return FakeResult(np.zeros(100, np.float32), self.rate)
+
+    async def close(self) -> None:
+        pass
+
+
+def _synth_with(rate: int) -> tuple[TritonSynthesizer, FakeGrpcClient]:
+    catalogue = catalogue_with_voices(Path(tempfile.mkdtemp(prefix="voices-")))
+    synth = TritonSynthesizer("127.0.0.1:1", voices=catalogue.voices)
+    fake = FakeGrpcClient(rate)
+    synth._client = fake  # type: ignore[assignment]
+    return synth, fake
+
+
+def test_each_voice_goes_to_its_ensemble_with_speaker_and_emotion() -> None:
+    async def main() -> None:
+        synth, fake = _synth_with(24000)
+        params = VoiceParams(voice="aishu", speaker="M1", emotion="happy", speed=1.2)
+        audio = await synth.synthesize("你好", params)
+        assert audio.size == 100
+        model, sent = fake.calls[-1]
+        assert model == "tts_aishu"
+        assert sent[contract.TTS_IN_SPEAKER] == ("BYTES", [1, 1], b"\x02\x00\x00\x00M1")
+        assert sent[contract.TTS_IN_EMOTION] == ("BYTES", [1, 1], b"\x05\x00\x00\x00happy")
+        assert set(sent) == {
+            contract.TTS_IN_TEXT, contract.TTS_IN_SPEED, contract.TTS_IN_PITCH,
+            contract.TTS_IN_ENERGY, contract.TTS_IN_SPEAKER, contract.TTS_IN_EMOTION,
+        }  # fmt: skip
+        # The voice's default speaker and emotion are not sent (the ensemble's defaults).
+        await synth.synthesize("你好", VoiceParams(voice="aishu", speaker="F7", emotion="neutral"))
+        assert contract.TTS_IN_SPEAKER not in fake.calls[-1][1]
+        assert contract.TTS_IN_EMOTION not in fake.calls[-1][1]
+        fake.rate = 16000
+        await synth.synthesize("你好", VoiceParams(speaker="baker", emotion="neutral"))
+        assert fake.calls[-1][0] == contract.MODEL_ENSEMBLE  # the bundled voice keeps "tts"
+        await synth.close()
+
+    asyncio.run(main())
+
+
+def test_a_sample_rate_other_than_the_manifests_is_refused() -> None:
+    async def main() -> None:
+        synth, _ = _synth_with(16000)  # the server answers 16 kHz for a 24 kHz voice
+        with pytest.raises(TritonUnavailable, match="misconfigured") as raised:
+            await synth.synthesize("你好", VoiceParams(voice="aishu"))
+        assert raised.value.status == 503
         await synth.close()
 
     asyncio.run(main())

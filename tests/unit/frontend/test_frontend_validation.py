@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from frontend.encoding import AudioFormat
@@ -110,3 +112,33 @@ def test_bad_openai_requests(data: dict, message: str) -> None:
 def test_bad_json(body: bytes) -> None:
     with pytest.raises(InvalidJson):
         parse_json_object(body)
+
+
+def test_voice_speaker_emotion_fields() -> None:
+    req = parse_tts_request(
+        {"text": "你好", "voice": "aishu", "speaker": "M1", "emotion": "sad"}, MAX
+    )
+    assert (req.voice, req.speaker, req.emotion, req.openai_voice) == ("aishu", "M1", "sad", False)
+    req = parse_tts_request({"text": "你好", "voice": None, "speaker": None}, MAX)
+    assert (req.voice, req.speaker, req.emotion) == (None, None, None)  # null = the default
+    speech = parse_openai_request({"input": "你好", "voice": "alloy"}, MAX)
+    assert speech.voice == "alloy" and speech.openai_voice
+
+
+@pytest.mark.parametrize(
+    ("parse", "data", "message"),
+    [
+        (parse_tts_request, {"text": "你好", "voice": 1}, "'voice' must be a string"),
+        (parse_tts_request, {"text": "你好", "speaker": ["a"]}, "'speaker' must be a string"),
+        (parse_tts_request, {"text": "你好", "emotion": {}}, "'emotion' must be a string"),
+        (parse_tts_request, {"text": "你好", "voice": "v" * 65}, "at most 64"),
+        (parse_tts_request, {"text": "你好", "speaker": ""}, "'speaker' is empty"),
+        (parse_openai_request, {"input": "你好", "voice": ""}, "'voice' is empty"),
+        (parse_openai_request, {"input": "你好", "voice": None}, "'voice' must be a string"),
+        (parse_openai_request, {"input": "你好", "speaker": 3}, "'speaker' must be a string"),
+    ],
+)
+def test_bad_voice_fields(parse: Any, data: dict, message: str) -> None:
+    with pytest.raises(InvalidParameter, match=message) as raised:
+        parse(data, MAX)
+    assert "v" * 65 not in raised.value.message  # a long value is not echoed back

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from frontend_fakes import FakeSynthesizer
+from frontend_helpers import FakeSynthesizer, catalogue_with_voices
 
 from frontend.app import create_app
 from frontend.config import FrontendConfig
 from frontend.errors import InvalidParameter, TextTooLong
 from frontend.openapi import SYNTHESIS_ERROR_STATUSES, build_openapi, error_codes_by_status
 from frontend.validation import (
+    MAX_NAME_CHARS,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
     VOLUME_RANGE,
     parse_openai_request,
     parse_tts_request,
 )
+from frontend.voices import OPENAI_VOICE_ALIASES
 from mandarin_tts import contract
 
 # Not the defaults: the document must follow the configuration it is served with.
@@ -166,3 +169,66 @@ def test_served_at_openapi_json_for_the_running_config() -> None:
     assert limits["max_body_bytes"] == served["x-max-body-bytes"]
     assert limits["speed"] == [props["speed"]["minimum"], props["speed"]["maximum"]]
     assert limits["formats"] == props["format"]["enum"][:-1]
+
+
+# ---------------------------------------------------------------- voices
+
+
+def test_voice_fields_and_the_voices_endpoint_follow_the_catalogue(tmp_path: Path) -> None:
+    catalogue = catalogue_with_voices(tmp_path)
+    doc = build_openapi(CONFIG, catalogue)
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(doc)
+    tts, speech = (
+        schema(doc, "TtsRequest")["properties"],
+        schema(doc, "SpeechRequest")["properties"],
+    )
+    assert tts["voice"]["enum"] == ["baker", "aishu", None] and tts["voice"]["default"] == "baker"
+    assert tts["speaker"]["enum"] == ["F7", "M1", "baker", None]
+    assert tts["emotion"]["enum"] == ["happy", "neutral", "sad", None]
+    assert tts["voice"]["maxLength"] == MAX_NAME_CHARS
+    # The OpenAI route: our voices plus OpenAI's names (aliases of the default), not null.
+    assert speech["voice"]["enum"][:2] == ["baker", "aishu"] and "alloy" in speech["voice"]["enum"]
+    assert speech["voice"]["type"] == "string"
+    assert set(speech["voice"]["enum"][2:]) == set(OPENAI_VOICE_ALIASES)
+    voices = doc["paths"]["/v1/voices"]["get"]
+    assert voices["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Voices"
+    }
+    assert schema(doc, "Voices")["properties"]["default"]["enum"] == ["baker", "aishu"]
+    # Every public field of a voice is documented, and required.
+    public = catalogue.voices["aishu"].public()
+    assert set(schema(doc, "Voice")["required"]) == set(public)
+    assert schema(doc, "Limits")["properties"]["default_voice"]["const"] == "baker"
+
+
+def test_served_document_and_answers_agree_with_the_catalogue(tmp_path: Path) -> None:
+    catalogue = catalogue_with_voices(tmp_path)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], list[int], list[int]]:
+        app = create_app(CONFIG, lambda _cfg: FakeSynthesizer(0.001), catalogue=catalogue)
+        async with TestClient(TestServer(app)) as client:
+            served = await (await client.get("/openapi.json")).json()
+            voices = await (await client.get("/v1/voices")).json()
+            enum = schema(served, "TtsRequest")["properties"]["voice"]["enum"]
+            accepted = [
+                (await client.post("/v1/tts", json={"text": "你好", "voice": v})).status
+                for v in enum
+            ]
+            speech_enum = schema(served, "SpeechRequest")["properties"]["voice"]["enum"]
+            speech = [
+                (await client.post("/v1/audio/speech", json={"input": "你好", "voice": v})).status
+                for v in speech_enum
+            ]
+            return served, voices, accepted, speech
+
+    served, voices, accepted, speech = asyncio.run(main())
+    assert served == build_openapi(CONFIG, catalogue)
+    assert voices["default"] == schema(served, "TtsRequest")["properties"]["voice"]["default"]
+    assert accepted == [200] * len(accepted) and speech == [200] * len(speech)
+    voice_schema = schema(served, "Voice")
+    for voice in voices["voices"]:
+        assert set(voice) == set(voice_schema["properties"])
+        assert set(voice["controls"]) <= set(
+            voice_schema["properties"]["controls"]["items"]["enum"]
+        )

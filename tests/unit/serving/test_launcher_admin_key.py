@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from server_helpers import UnstartableServer
 
 from mandarin_tts.serving import launcher, server
 
@@ -34,19 +35,6 @@ def test_statistics_need_the_admin_key() -> None:
 def test_the_key_file_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """main() writes the key where only the owner can read it, also when it already exists."""
 
-    class NoServer:
-        def __init__(self, opts: server.ServerOptions, log_path: Path, work_dir: Path) -> None:
-            self.log_path = log_path
-
-        def start(self) -> None:
-            raise server.ServerError("not started in a unit test")
-
-        def stop(self) -> None:
-            pass
-
-        def log_tail(self) -> str:
-            return ""
-
     from mandarin_tts.serving import render, tiers
 
     repository = render.render(tiers.get_tier("cpu-2"), tmp_path / "repository")
@@ -54,7 +42,7 @@ def test_the_key_file_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(launcher.ADMIN_KEY_ENV, "from-the-secret")
     monkeypatch.setattr(launcher, "ensure_models", lambda *a, **k: None)
     monkeypatch.setattr(launcher, "run_dir", lambda: tmp_path)
-    monkeypatch.setattr(launcher, "TritonProcess", NoServer)
+    monkeypatch.setattr(launcher, "TritonProcess", UnstartableServer)
     key_file = tmp_path / "port-8000" / "admin_key"
     key_file.parent.mkdir()
     key_file.write_text("stale")

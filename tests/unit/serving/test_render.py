@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from tritonclient.grpc import model_config_pb2 as mc
 
@@ -59,9 +61,57 @@ def test_committed_repository_is_the_cpu2_render(tmp_path):
         assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), rel
 
 
-def test_repository_for_keeps_other_tiers_out_of_the_committed_tree():
-    assert r.repository_for(TIERS["cpu-2"]) == r.COMMITTED_REPOSITORY
-    assert r.repository_for(TIERS["gpu-t4"]) != r.COMMITTED_REPOSITORY
+def test_serving_renders_into_the_cache_never_the_committed_tree():
+    # Installed voices differ per machine: the served render must not touch git's tree.
+    for tier in ("cpu-2", "gpu-t4"):
+        assert r.repository_for(TIERS[tier]) != r.COMMITTED_REPOSITORY
+
+
+def sambert_voice(name="kefu", rate=24_000):
+    from dataclasses import replace
+
+    from mandarin_tts.build.bundled_voice import bundled_manifest
+    from mandarin_tts.voices.manifest import FAMILY_SAMBERT, FRONTEND_KANTTS, REQUIRED_FILES
+
+    return replace(
+        bundled_manifest(Path(".")),
+        name=name,
+        family=FAMILY_SAMBERT,
+        text_frontend=FRONTEND_KANTTS,
+        sample_rate=rate,
+        files={role: f"{role}.onnx" for role in REQUIRED_FILES[FAMILY_SAMBERT]},
+        speakers=("F7", "M1"),
+        default_speaker="F7",
+        emotions=("neutral", "happy"),
+        controls=("speed",),
+    )
+
+
+@pytest.mark.parametrize("tier_name", sorted(TIERS))
+def test_every_voice_gets_its_own_ensemble_on_every_tier(tmp_path, tier_name):
+    from mandarin_tts.build.bundled_voice import bundled_manifest
+
+    voices = [bundled_manifest(Path(".")), sambert_voice()]
+    repo = r.render(TIERS[tier_name], tmp_path / "repo", voices)
+    configs = r.load_repository(repo)
+    r.validate(configs)
+    prefixed = ("kefu_text_frontend", "kefu_acoustic", "kefu_vocoder", "tts_kefu")
+    assert set(configs) == set(MODELS) | set(prefixed)
+    steps = [s.model_name for s in configs["tts_kefu"].ensemble_scheduling.step]
+    assert steps == list(prefixed[:3])
+    acoustic_inputs = {t.name: list(t.dims) for t in configs["kefu_acoustic"].input}
+    assert acoustic_inputs[c.AC_IN_UNITS] == [-1, c.UNIT_FEATURES]
+    assert c.AC_IN_SPEAKER_IDS in acoustic_inputs and c.AC_IN_EMOTION_IDS in acoustic_inputs
+    for name in prefixed[:3]:
+        assert configs[name].parameters["voice"].string_value == "kefu"
+    # The tier's int8 file belongs to the bundled voice only.
+    assert configs["kefu_vocoder"].parameters["onnx_file"].string_value == "vocoder.onnx"
+    public = {t.name for t in configs["tts_kefu"].input}
+    assert public == {t.name for t in configs[c.MODEL_ENSEMBLE].input}
+    assert {c.TTS_IN_SPEAKER, c.TTS_IN_EMOTION} <= public
+    # A voice that is no longer installed leaves the repository at the next render.
+    r.render(TIERS[tier_name], repo, [bundled_manifest(Path("."))])
+    assert set(r.load_repository(repo)) == set(MODELS)
 
 
 def _configs():

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from mandarin_tts.serving import supervision
 from mandarin_tts.serving.render import load_repository
-from mandarin_tts.serving.supervision import (
-    Action,
-    ProbeOutcome,
-    RestartRules,
-    Supervisor,
-    classify_probe_error,
-    count_stubs,
-    python_backend_instances,
-)
+from mandarin_tts.serving.supervision import Action, ProbeOutcome, RestartRules, Supervisor
 from mandarin_tts.serving.tiers import get_tier
 
 
@@ -46,7 +39,7 @@ def supervisor(**rules: float) -> tuple[Supervisor, FakeClock]:
     ],
 )  # fmt: skip
 def test_probe_errors_are_classified(message: str, outcome: ProbeOutcome) -> None:
-    assert classify_probe_error(message) is outcome
+    assert supervision.classify_probe_error(message) is outcome
 
 
 def test_a_dead_server_or_stub_is_restarted_at_once_without_draining() -> None:
@@ -129,10 +122,12 @@ def test_stubs_are_counted_by_parent_name_and_state(tmp_path: Path) -> None:
     fake_proc(tmp_path, 13, "triton_python_b", "Z", 10)  # dead, not yet reaped
     fake_proc(tmp_path, 14, "triton_python_b", "S", 99)  # another server's stub
     fake_proc(tmp_path, 15, "python (x) y", "S", 10)  # a name with spaces and parentheses
-    assert count_stubs(10, proc_root=tmp_path) == 2
+    assert supervision.count_stubs(10, proc_root=tmp_path) == 2
 
 
 def test_every_python_backend_instance_is_one_stub() -> None:
     configs = load_repository(Path(__file__).parents[3] / "model_repository")
     tier = get_tier("cpu-2")
-    assert python_backend_instances(configs) == sum(m.instances for m in tier.models.values())
+    assert supervision.python_backend_instances(configs) == sum(
+        m.instances for m in tier.models.values()
+    )

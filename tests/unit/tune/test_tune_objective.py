@@ -3,10 +3,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from fixture_tiers import fixture_tier
+from tune_helpers import fixture_tier
 
-from loadtest.bench.stats import LevelResult
-from loadtest.tune.objective import Measurement, feasible, gain, p95_bound, select
+from mandarin_tts.serving.tune.objective import Measurement, feasible, gain, p95_bound, select
+from mandarin_tts.serving.tune.stats import LevelResult
 
 TIER = fixture_tier("cpu-2")
 

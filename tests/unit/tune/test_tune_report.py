@@ -6,16 +6,16 @@ import math
 import shutil
 from pathlib import Path
 
-from fixture_tiers import FIXTURE_TIERS, fixture_tier
+from tune_helpers import FIXTURE_TIERS, fixture_tier
 
-from loadtest.bench.stats import LevelResult
-from loadtest.tune.__main__ import main
-from loadtest.tune.objective import Measurement
-from loadtest.tune.report import describe_change, table, write_outputs
-from loadtest.tune.search import TuneRun
-from loadtest.tune.space import with_model
 from mandarin_tts.contract import MODEL_VOCODER
 from mandarin_tts.serving.tiers import TIERS_FILE, load_tiers
+from mandarin_tts.serving.tune.__main__ import main
+from mandarin_tts.serving.tune.objective import Measurement
+from mandarin_tts.serving.tune.report import describe_change, table, write_outputs
+from mandarin_tts.serving.tune.search import TuneRun
+from mandarin_tts.serving.tune.space import with_model
+from mandarin_tts.serving.tune.stats import LevelResult
 
 CPU2 = fixture_tier("cpu-2")
 

@@ -3,14 +3,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fixture_tiers import fixture_tier
+from tune_helpers import fixture_tier
 
-from loadtest.bench.stats import LevelResult
-from loadtest.tune.objective import Measurement
-from loadtest.tune.search import Objective, pooled, tune
-from loadtest.tune.space import ModelAxes, default_space, host_threads, settings_key, with_model
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
 from mandarin_tts.serving.tiers import Tier
+from mandarin_tts.serving.tune.objective import Measurement
+from mandarin_tts.serving.tune.search import Objective, pooled, tune
+from mandarin_tts.serving.tune.space import (
+    ModelAxes,
+    default_space,
+    host_threads,
+    settings_key,
+    with_model,
+)
+from mandarin_tts.serving.tune.stats import LevelResult
 
 CPU2 = fixture_tier("cpu-2")
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 import pytest
-from fixture_tiers import fixture_tier
+from tune_helpers import fixture_tier
 
-from loadtest.tune.space import (
+from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_TEXT_FRONTEND, MODEL_VOCODER
+from mandarin_tts.serving.tiers import TierError
+from mandarin_tts.serving.tune.space import (
     FINE_AXES,
     TUNING_ORDER,
     ModelAxes,
@@ -20,8 +22,6 @@ from loadtest.tune.space import (
     with_batch_sizes,
     with_model,
 )
-from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_TEXT_FRONTEND, MODEL_VOCODER
-from mandarin_tts.serving.tiers import TierError
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fixture_tiers import FIXTURE_TIERS, fixture_tier
+from tune_helpers import FIXTURE_TIERS, fixture_tier
 
-from loadtest.tune.space import with_model
-from loadtest.tune.writer import TomlEditError, edit_tier_text, toml_value, write_tier
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_TEXT_FRONTEND, MODEL_VOCODER
 from mandarin_tts.serving.tiers import TIERS_FILE, TierError, get_tier, load_tiers, parse_tiers
+from mandarin_tts.serving.tune.space import with_model
+from mandarin_tts.serving.tune.writer import TomlEditError, edit_tier_text, toml_value, write_tier
 
 if sys.version_info >= (3, 11):
     import tomllib

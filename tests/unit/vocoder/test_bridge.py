@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from vocoder_testlib import speech_like_mel
+from mel_helpers import speech_like_mel
 
 from mandarin_tts.contract import N_MELS
 from mandarin_tts.vocoder.bridge import (

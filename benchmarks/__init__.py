@@ -1,0 +1,1 @@
+"""Benchmarks: the `make bench` system harness (system/) and micro-benchmarks (micro/)."""

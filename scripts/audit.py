@@ -9,8 +9,10 @@ tritonserver the launcher runs and the numpy overlay of its Python-backend stubs
 - one without a fix fails too unless its ID is in requirements/audit-ignore.txt, which
   lists exactly the findings that docs/security.md documents with their mitigation;
 - a package the vulnerability service could not look up (e.g. a PyPI mirror without the
-  per-version JSON API) makes the audit incomplete: a warning, or a failure with
-  MANDARIN_TTS_AUDIT_STRICT=1.
+  per-version JSON API) is looked up once more in PyPI's per-project JSON, whose
+  `vulnerabilities` are those of the newest release: that settles every pin that is its
+  package's newest release. What is still unknown makes the audit incomplete: a warning,
+  or a failure with MANDARIN_TTS_AUDIT_STRICT=1.
 
     python scripts/audit.py [--report pip-audit.json]
 """
@@ -23,6 +25,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +81,58 @@ def judge(report: dict[str, Any], ignore: set[str]) -> Verdict:
     return verdict
 
 
+PROJECT_JSON = "https://pypi.org/pypi/{name}/json"
+Fetch = Callable[[str], dict[str, Any]]
+
+
+def _fetch_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - fixed https URL
+        data: dict[str, Any] = json.loads(response.read())
+    return data
+
+
+def pinned_versions(requirements: str) -> dict[str, str]:
+    """{normalized name: version} of the `name==version` lines of a requirements text."""
+    pins: dict[str, str] = {}
+    for line in requirements.splitlines():
+        spec = line.split(";")[0].split(" --hash")[0].rstrip(" \\").strip()
+        if "==" in spec and not spec.startswith("#"):
+            name, version = spec.split("==", 1)
+            pins[name.split("[")[0].strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def settle_from_project_json(
+    report: dict[str, Any], pins: dict[str, str], fetch: Fetch = _fetch_json
+) -> int:
+    """Audit the skipped pins that are their package's newest release from PyPI's
+    per-project JSON (its `vulnerabilities` apply to that release); returns how many."""
+    settled = 0
+    for dep in report.get("dependencies", []):
+        version = pins.get(dep["name"].lower().replace("_", "-"))
+        if "skip_reason" not in dep or version is None:
+            continue
+        try:
+            project = fetch(PROJECT_JSON.format(name=dep["name"]))
+        except (OSError, ValueError):
+            continue
+        if project.get("info", {}).get("version") != version:
+            continue  # an older pin: the per-project data says nothing about it
+        dep["version"] = version
+        dep["vulns"] = [
+            {
+                "id": vuln["id"],
+                "aliases": vuln.get("aliases") or [],
+                "fix_versions": vuln.get("fixed_in") or [],
+            }
+            for vuln in project.get("vulnerabilities") or []
+            if not vuln.get("withdrawn")
+        ]
+        del dep["skip_reason"]
+        settled += 1
+    return settled
+
+
 def audited_requirements() -> str:
     lines: set[str] = set()
     for flavor in AUDITED_FLAVORS:
@@ -115,16 +171,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         requirements = Path(tmp) / "audited.txt"
-        requirements.write_text(audited_requirements(), encoding="utf-8")
+        audited = audited_requirements()
+        requirements.write_text(audited, encoding="utf-8")
         report = run_pip_audit(requirements)
+        settled = settle_from_project_json(report, pinned_versions(audited))
         # A file of its own: pip-audit refuses two numpy pins in one run.
-        report["dependencies"] += run_pip_audit(STUB_LOCK)["dependencies"]
+        stubs = run_pip_audit(STUB_LOCK)
+        settled += settle_from_project_json(
+            stubs, pinned_versions(STUB_LOCK.read_text(encoding="utf-8"))
+        )
+        report["dependencies"] += stubs["dependencies"]
     if args.report:
         args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
     verdict = judge(report, ignored_ids(IGNORE_FILE.read_text(encoding="utf-8")))
     strict = os.environ.get(STRICT_ENV) == "1"
     total = len(report.get("dependencies", []))
-    print(f"pip-audit: {total} locked packages, {len(verdict.unaudited)} not auditable")
+    print(
+        f"pip-audit: {total} locked packages, {len(verdict.unaudited)} not auditable "
+        f"({settled} looked up in PyPI's per-project data as their newest release)"
+    )
     for title, lines in (
         ("FAIL", verdict.failures),
         ("accepted", verdict.accepted),

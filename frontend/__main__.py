@@ -53,7 +53,10 @@ async def serve(config: FrontendConfig, app: web.Application | None = None) -> b
     """Serve until SIGTERM/SIGINT, then drain; True if every request in flight finished."""
     app = app or create_app(config)
     # The drain below already waited for the requests; cleanup only closes what is left.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    # handler_cancellation: a client that disconnects cancels its handler at once, which
+    # frees its admission slot, drops its queued chunks and cancels its Triton calls
+    # (without it aiohttp lets an abandoned request synthesize to the end).
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -19,7 +19,14 @@ from aiohttp import web
 from frontend.admission import Admission
 from frontend.chunking import warm_up
 from frontend.config import FrontendConfig
-from frontend.encoding import encode, encoded_rate
+from frontend.deadline import (
+    CURRENT_DEADLINE,
+    call_cost,
+    deadline_scope,
+    request_deadline,
+    within_deadline,
+)
+from frontend.encoding import SAMPLE_RATES, delivered_rate, encode, open_encoder
 from frontend.errors import (
     RETRY_AFTER_S,
     ApiError,
@@ -31,6 +38,7 @@ from frontend.errors import (
 )
 from frontend.health import HealthProbe
 from frontend.metrics import FrontendMetrics
+from frontend.openai_compat import OPENAI_SPEECH_PATH, SSE_CONTENT_TYPE, openai_error_body
 from frontend.openapi import build_openapi
 from frontend.security import (
     CORS_ALLOW_HEADERS,
@@ -41,12 +49,15 @@ from frontend.security import (
 )
 from frontend.service import TTSService
 from frontend.shutdown import DRAIN_KEY, Drain, drain_gate
-from frontend.streaming import first_and_rest, stream_pcm
+from frontend.ssml import limits as ssml_limits
+from frontend.streaming import first_and_rest, stream_audio, stream_sse
 from frontend.synthesis import ChunkSynthesizer
 from frontend.validation import (
     BODY_READ_TIMEOUT_S,
+    MAX_LEXICON_ENTRIES,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
+    OPENAI_STREAM_FORMATS,
     VOLUME_RANGE,
     SynthesisRequest,
     parse_json_object,
@@ -54,7 +65,9 @@ from frontend.validation import (
     parse_tts_request,
 )
 from frontend.voices import VoiceCatalogue, VoiceChoice
+from frontend.websocket import add_websocket_route, credential_headers
 from mandarin_tts import contract
+from mandarin_tts.text.lexicon import MAX_WORD_CHARS as LEXICON_MAX_WORD_CHARS
 
 log = logging.getLogger("frontend")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -84,6 +97,12 @@ def _triton_factory(config: FrontendConfig, catalogue: VoiceCatalogue) -> ChunkS
         config.model_name,
         config.triton_timeout_s,
         voices=catalogue.voices,
+        cost=call_cost(
+            config.triton_rtf,
+            config.triton_queue_allowance_s,
+            config.triton_timeout_floor_s,
+            config.triton_timeout_s,
+        ),
     )
 
 
@@ -100,11 +119,16 @@ def _voice_of(
     return choice, dataclasses.replace(tts, params=params)
 
 
-def error_response(error: ApiError, request_id: str) -> web.Response:
+def error_response(error: ApiError, request_id: str, *, openai: bool = False) -> web.Response:
+    """The JSON error; `openai`: in OpenAI's shape (the /v1/audio/speech route)."""
     headers = {"X-Request-Id": request_id}
     if error.retry_after_s is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
-    body = {"error": {"code": error.code, "message": error.message, "request_id": request_id}}
+    body: dict[str, Any] = (
+        openai_error_body(error, request_id)
+        if openai
+        else {"error": {"code": error.code, "message": error.message, "request_id": request_id}}
+    )
     return web.json_response(body, status=error.status, headers=headers)
 
 
@@ -127,17 +151,18 @@ async def request_context(
     offered = request.headers.get("X-Request-Id", "")
     request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
     request[REQUEST_ID_KEY] = request_id
+    openai = request.path == OPENAI_SPEECH_PATH  # errors there in OpenAI's shape
     start = time.monotonic()
     try:
         response = await handler(request)
     except ApiError as error:
         request.app[METRICS_KEY].errors.labels(error.code).inc()
-        response = error_response(error, request_id)
+        response = error_response(error, request_id, openai=openai)
     except web.HTTPException as error:
         if error.status >= 400:
             api = ApiError(_routing_error_message(request, error))
             api.status, api.code = error.status, error.reason.lower().replace(" ", "_")
-            response = error_response(api, request_id)
+            response = error_response(api, request_id, openai=openai)
             if "Allow" in error.headers:  # a 405 must say which methods are allowed
                 response.headers["Allow"] = error.headers["Allow"]
         else:
@@ -147,7 +172,7 @@ async def request_context(
         request.app[METRICS_KEY].errors.labels("internal").inc()
         api = ApiError("internal error; see the server log for this request id")
         api.status, api.code = 500, "internal"
-        response = error_response(api, request_id)
+        response = error_response(api, request_id, openai=openai)
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
     log.info(
@@ -179,7 +204,7 @@ async def access_control(
                 "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
             },
         )
-    policy.check(request.path, request.headers, request.remote)
+    policy.check(request.path, credential_headers(request), request.remote)
     return await handler(request)
 
 
@@ -226,6 +251,10 @@ def _synthesis_handler(
         # must not hold one of the max_active_requests slots.
         try:
             data = await _read_json(request, config)
+            # 400 for a malformed X-Request-Timeout, before taking a slot.
+            deadline = request_deadline(
+                request.headers, config.request_timeout_s, config.max_request_timeout_s
+            )
         except ApiError as error:
             metrics.requests.labels(route, str(error.status)).inc()
             raise
@@ -240,11 +269,15 @@ def _synthesis_handler(
         start = time.monotonic()
         status = "500"
         try:
-            response = await _synthesize(request, route, parser, data, start)
+            with deadline_scope(deadline):  # the chunk calls' deadline (frontend/deadline.py)
+                response = await _synthesize(request, route, parser, data, start)
             status = str(response.status)
             return response
         except ApiError as error:
             status = str(error.status)
+            raise
+        except asyncio.CancelledError:
+            status = "499"  # the client went away (handler cancellation); its slot is freed
             raise
         finally:
             admission.leave(time.monotonic() - start if status == "200" else None)
@@ -264,7 +297,9 @@ async def _synthesize(
     choice, tts = _voice_of(app[CATALOGUE_KEY], tts)
     # Off the event loop: jieba on a long unpunctuated text, and the voice's text frontend
     # measuring every chunk, take a noticeable while.
-    chunks = await asyncio.get_running_loop().run_in_executor(None, service.chunk, tts.text, choice)
+    chunks = await asyncio.get_running_loop().run_in_executor(
+        None, service.chunk_request, tts, choice
+    )
     metrics.chunks.inc(len(chunks))
     log.info(
         "request_id=%s route=%s voice=%s speaker=%s emotion=%s chars=%d chunks=%d format=%s "
@@ -279,16 +314,32 @@ async def _synthesize(
         tts.audio_format.value,
         tts.stream,
     )
+    target_rate = delivered_rate(tts.audio_format, choice.sample_rate, tts.sample_rate)
     headers = {
         "X-Request-Id": request_id,
         "X-Chunks": str(len(chunks)),
-        "X-Sample-Rate": str(encoded_rate(choice.sample_rate, tts.audio_format)),
+        "X-Sample-Rate": str(target_rate),
         "X-Voice": choice.name,
         "X-Estimated-Audio-Seconds": f"{len(tts.text) * ESTIMATED_SECONDS_PER_CHAR / tts.params.speed:.1f}",
     }
-    pieces = service.pieces(tts, chunks, choice.sample_rate)
+    if tts.speed_requested is not None:  # OpenAI's speed range is wider than the model's
+        headers["X-Speed-Clamped"] = f"{tts.params.speed:g}"
+        headers["X-Speed-Requested"] = f"{tts.speed_requested:g}"
+    if tts.instructions:
+        log.info(
+            "request_id=%s instructions ignored (%d characters): the voices have no style prompt",
+            request_id,
+            len(tts.instructions),
+        )
+    # Bounded by the request's deadline: on expiry its queued and running chunk calls are
+    # cancelled and a 504 answered (or the stream cut).
+    pieces = within_deadline(
+        service.pieces(tts, chunks, choice.sample_rate), CURRENT_DEADLINE.get()
+    )
     try:
-        return await _respond(request, route, tts, headers, pieces, start, choice.sample_rate)
+        return await _respond(
+            request, route, tts, headers, pieces, start, choice.sample_rate, target_rate
+        )
     finally:
         await pieces.aclose()  # cancels Triton calls nobody will read (errors, disconnects)
 
@@ -301,22 +352,37 @@ async def _respond(
     pieces: AsyncGenerator[np.ndarray, None],
     start: float,
     sample_rate: int,
+    target_rate: int | None = None,
 ) -> web.StreamResponse:
+    """Whole file, chunked audio (tts.stream) or OpenAI SSE events (tts.sse); `sample_rate` is
+    the voice's, `target_rate` the delivered one."""
     app = request.app
+    rate = target_rate or sample_rate
     metrics = app[METRICS_KEY]
     request_id = request[REQUEST_ID_KEY]
     first, rest = await first_and_rest(pieces)
     first_audio_s = time.monotonic() - start
     metrics.first_audio.labels(route).observe(first_audio_s)
-    if tts.stream:
-        response = web.StreamResponse(
-            headers={**headers, "Content-Type": tts.audio_format.content_type}
-        )
+    if tts.stream or tts.sse:
+        content_type = SSE_CONTENT_TYPE if tts.sse else tts.audio_format.content_type
+        response = web.StreamResponse(headers={**headers, "Content-Type": content_type})
+        if tts.sse:
+            response.headers["Cache-Control"] = "no-cache"
         response.enable_chunked_encoding()
+        encoder = open_encoder(tts.audio_format, sample_rate, rate)
         try:
-            samples = await stream_pcm(
-                response, request, tts.audio_format, sample_rate, first, rest
-            )
+            if tts.sse:
+                samples = await stream_sse(
+                    response,
+                    request,
+                    encoder,
+                    first,
+                    rest,
+                    input_chars=len(tts.text),
+                    source_rate=sample_rate,
+                )
+            else:
+                samples = await stream_audio(response, request, encoder, first, rest)
         except ApiError as error:
             # Headers are gone: the only honest signal left is an unfinished chunked body.
             log.error("request_id=%s stream aborted: %s", request_id, error.message)
@@ -338,7 +404,10 @@ async def _respond(
         collected = [first] + [piece async for piece in rest]
         audio = np.concatenate(collected) if len(collected) > 1 else first
         samples = int(audio.size)
-        body = encode(audio, sample_rate, tts.audio_format)
+        # Off the loop: MP3/AAC of a long text take seconds.
+        body = await asyncio.get_running_loop().run_in_executor(
+            None, encode, audio, sample_rate, tts.audio_format, rate
+        )
         headers["X-Audio-Duration"] = f"{samples / sample_rate:.3f}"
         response = web.Response(
             body=body, headers={**headers, "Content-Type": tts.audio_format.content_type}
@@ -390,12 +459,23 @@ async def limits_handler(request: web.Request) -> web.Response:
             "volume": list(VOLUME_RANGE),
             "formats": sorted(NATIVE_FORMATS),
             "openai_response_formats": sorted(OPENAI_FORMATS),
-            "stream_formats": ["pcm", "wav"],
+            "stream_formats": sorted(n for n, f in NATIVE_FORMATS.items() if f.streamable),
+            "openai_stream_formats": list(OPENAI_STREAM_FORMATS),
+            "sample_rates": list(SAMPLE_RATES),
+            # Per format, where it takes fewer (Opus: 8/12/16/24/48 kHz only).
+            "format_sample_rates": {n: list(f.rates) for n, f in sorted(NATIVE_FORMATS.items())},
             # Of the default voice; GET /v1/voices has every voice's.
             "sample_rate": catalogue.voices[catalogue.default].sample_rate,
             "chunk_max_chars": config.chunk_max_chars,
             "voices": catalogue.names,
             "default_voice": catalogue.default,
+            # SSML on /v1/tts (docs/ssml.md) and the per-request lexicon.
+            "ssml": ssml_limits(config.max_text_chars),
+            "lexicon": {
+                "max_entries": MAX_LEXICON_ENTRIES,
+                "max_word_chars": LEXICON_MAX_WORD_CHARS,
+                "alphabet": "toned pinyin (zeng1, lv4; tone 5 = neutral)",
+            },
         }
     )
 
@@ -483,6 +563,7 @@ def create_app(
     app.router.add_post("/v1/audio/speech", _synthesis_handler("openai", parse_openai_request))
     app.router.add_get("/v1/limits", limits_handler)
     app.router.add_get("/v1/voices", voices_handler)
+    add_websocket_route(app)  # GET /v1/tts/ws (frontend/websocket.py)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/openapi.json", openapi_handler)

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from frontend.prosody import NEUTRAL, Prosody
 from mandarin_tts import contract
+from mandarin_tts.text.inline import SPAN_PATTERN
 
 # A chunk must stay below what one Triton request accepts: TEXT_MAX_CHARS code points, and
 # its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character; `measure`
@@ -29,7 +31,10 @@ HARD_MAX_CHARS: int = min(contract.TEXT_MAX_CHARS - 1, contract.AC_MAX_SYMBOLS /
 # Chosen by measurement (benchmarks/micro/chunking.py, docs/frontend.md): on the cpu-2 tier 30
 # beat 50 on both first audio and total time (less padding inside Triton batches).
 DEFAULT_MAX_CHARS = 30
-DEFAULT_FIRST_MAX_CHARS = 15
+# No smaller first chunk by default: a sentence of up to 30 characters is spoken whole. On 60
+# dev sentences (docs/quality.md) a 15-character first chunk cost 0.10 DNSMOS OVRL against
+# whole sentences, and long texts already start with a short clause where they have one.
+DEFAULT_FIRST_MAX_CHARS = DEFAULT_MAX_CHARS
 
 
 class Pause(enum.IntEnum):
@@ -46,6 +51,11 @@ class Pause(enum.IntEnum):
 class Chunk:
     text: str
     pause_after: Pause
+    # An explicit silence after the chunk (an SSML break), in ms; it replaces the pause of
+    # `pause_after` and is not scaled by the speed.
+    pause_ms: float | None = None
+    # SSML prosody of this chunk, on top of the request's speed/pitch/volume.
+    prosody: Prosody = NEUTRAL
 
 
 # Model input units of a text (the voice's text frontend, after normalization); raises
@@ -69,6 +79,7 @@ SHORT_PUNCT = frozenset("、")
 CLOSERS = frozenset("”’」』）)】》〉\"'")
 
 _ATOM_PATTERNS = [
+    SPAN_PATTERN,  # an inline pronunciation span (mandarin_tts/text/inline.py) stays whole
     r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*[A-Za-z0-9/#=_\-~%&]",  # URL
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",  # e-mail
     r"\d{1,4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?|\d{1,2}月\d{1,2}[日号]",  # Chinese date
@@ -206,12 +217,59 @@ def _join_lines(match: re.Match[str]) -> str:
     return before + (" " if western else "") + after
 
 
-class _Packer:
-    """Greedy packing of units into chunks no longer than the current limit."""
+def _length(tokens: list[_Token]) -> int:
+    return len(_text_of(tokens).strip())
 
-    def __init__(self, max_chars: int, first_max_chars: int) -> None:
+
+def _greedy(words: list[_Token], limit: int) -> list[list[_Token]]:
+    """Words packed in order into pieces of at most `limit` characters; punctuation never
+    starts a piece. A longer word or atom is a piece of its own, cut only beyond
+    HARD_MAX_CHARS (the last resort; the voice's measure splits it further if needed)."""
+    pieces: list[list[_Token]] = []
+    current: list[_Token] = []
+    for word in words:
+        if _length(current + [word]) <= limit or (current and not _is_speakable(word.text)):
+            current.append(word)  # (punctuation stays with the word before it)
+            continue
+        if current:
+            pieces.append(current)
+            current = []
+        if len(word.text) <= HARD_MAX_CHARS:
+            current = [word]
+        else:
+            *whole, current = [[piece] for piece in _hard_cut(word, HARD_MAX_CHARS)]
+            pieces.extend(whole)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _even_pieces(words: list[_Token], hard_max_chars: int) -> list[list[_Token]]:
+    """A clause over the hard limit cut at word boundaries into as few pieces as fit, as even
+    as the words allow (no short tail read on its own)."""
+    total = _length(words)
+    count = -(-total // hard_max_chars)
+    for limit in range(-(-total // count), hard_max_chars + 1):
+        pieces = _greedy(words, limit)
+        if len(pieces) <= count:
+            return pieces
+    return _greedy(words, hard_max_chars)
+
+
+class _Packer:
+    """Packs each sentence's clauses into chunks.
+
+    A sentence within the soft limit is one chunk. A longer one is cut only at its clause
+    punctuation, whole clauses packed up to the soft limit; a clause over the soft limit stays
+    whole up to the hard limit, and only a clause over the hard limit is cut inside, at word
+    boundaries. The first chunk's lower limit applies only where the text gives a clause
+    boundary within it: a long first clause is never cut to shorten time to first audio.
+    """
+
+    def __init__(self, max_chars: int, first_max_chars: int, hard_max_chars: int) -> None:
         self.max_chars = max_chars
         self.first_max_chars = first_max_chars
+        self.hard_max_chars = hard_max_chars
         self.chunks: list[Chunk] = []
 
     @property
@@ -227,59 +285,31 @@ class _Packer:
             # (Trailing punctuation may overrun the soft limit, never the hard one.)
             if self.chunks:
                 last = self.chunks[-1]
-                merged = (last.text + text)[: max(HARD_MAX_CHARS, len(last.text))]
+                merged = (last.text + text)[: max(self.hard_max_chars, len(last.text))]
                 self.chunks[-1] = Chunk(merged, max(last.pause_after, pause))
             return
         self.chunks.append(Chunk(text, pause))
 
     def add_sentence(self, tokens: list[_Token], pause: Pause) -> None:
-        if len(_text_of(tokens).strip()) <= self.limit:
+        clauses = _split_after(tokens, _clause_boundary, pause)
+        whole = _length(tokens)
+        if whole <= self.limit or (len(clauses) == 1 and whole <= self.hard_max_chars):
             self.emit(tokens, pause)
             return
         current: list[_Token] = []
         current_pause = Pause.NONE
-        for clause, clause_pause in _split_after(tokens, _clause_boundary, pause):
-            if len(_text_of(current + clause).strip()) <= self.limit:
+        for clause, clause_pause in clauses:
+            if current and _length(current + clause) > self.limit:
+                self.emit(current, current_pause)
+                current = []
+            if current or _length(clause) <= self.hard_max_chars:
                 current, current_pause = current + clause, clause_pause
                 continue
-            self.emit(current, current_pause)
-            current, current_pause = [], Pause.NONE
-            if len(_text_of(clause).strip()) <= self.limit:
-                current, current_pause = clause, clause_pause
-            else:
-                current, current_pause = self._add_words(clause, clause_pause)
+            *pieces, current = _even_pieces(_words(clause), self.hard_max_chars)
+            for piece in pieces:
+                self.emit(piece, Pause.NONE)
+            current_pause = clause_pause
         self.emit(current, current_pause)
-
-    def _add_words(self, tokens: list[_Token], pause: Pause) -> tuple[list[_Token], Pause]:
-        """Pack word tokens; returns the unfinished tail so the caller can extend it."""
-        current: list[_Token] = []
-        for word in _words(tokens):
-            if len(_text_of(current + [word]).strip()) <= self.limit:
-                current.append(word)
-                continue
-            if word.kind is _Kind.PUNCT and current:
-                # Punctuation never starts a chunk: it moves over with the word before it
-                # (a lone over-long atom keeps it, the only case a chunk may exceed the limit).
-                cut = len(current) - 1
-                while cut > 0 and current[cut].kind in (_Kind.PUNCT, _Kind.SPACE):
-                    cut -= 1
-                if cut > 0:
-                    self.emit(current[:cut], Pause.NONE)
-                    current = current[cut:]
-                current.append(word)
-                continue
-            self.emit(current, Pause.NONE)
-            current = []
-            if len(word.text) <= self.limit:
-                current = [word]
-            elif len(word.text) <= HARD_MAX_CHARS:
-                current = [word]  # an atom longer than the soft limit stays whole
-            else:
-                pieces = _hard_cut(word, HARD_MAX_CHARS)
-                for piece in pieces[:-1]:
-                    self.emit([piece], Pause.NONE)
-                current = [pieces[-1]]
-        return current, pause
 
 
 def split_text(
@@ -289,20 +319,26 @@ def split_text(
     *,
     measure: Measure | None = None,
     max_units: int = contract.AC_MAX_SYMBOLS,
+    hard_max_chars: int = HARD_MAX_CHARS,
 ) -> list[Chunk]:
-    """Split `text` into chunks of at most `max_chars` characters (the first at most
-    `first_max_chars`, to shorten time to first audio).  Returns [] when nothing is speakable.
+    """Split `text` into chunks of whole clauses packed up to `max_chars` characters (the
+    first up to `first_max_chars`, to shorten time to first audio, where a clause boundary
+    allows); a clause is cut inside only when it exceeds `hard_max_chars`.  Returns [] when
+    nothing is speakable.
 
     With `measure`, every chunk also has at most `max_units` model input units (split
     further where needed); a chunk that cannot be encoded raises UnencodableText.
     """
     if not 1 <= max_chars <= HARD_MAX_CHARS:
         raise ValueError(f"max_chars must be in 1..{HARD_MAX_CHARS}, got {max_chars}")
+    if not 1 <= hard_max_chars <= HARD_MAX_CHARS:
+        raise ValueError(f"hard_max_chars must be in 1..{HARD_MAX_CHARS}, got {hard_max_chars}")
+    max_chars = min(max_chars, hard_max_chars)
     first = max_chars if first_max_chars is None else min(first_max_chars, max_chars)
     if first < 1:
         raise ValueError("first_max_chars must be >= 1")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    packer = _Packer(max_chars, first)
+    packer = _Packer(max_chars, first, hard_max_chars)
     for sentence, pause in _split_after(_tokenize(text), _sentence_boundary, Pause.SENTENCE):
         packer.add_sentence(sentence, pause)
     if measure is None:
@@ -344,7 +380,8 @@ def _smaller(chunk: Chunk) -> list[Chunk]:
     text = chunk.text
     if len(text) < 2:
         return []
-    pieces = split_text(text, min(max(1, len(text) // 2), HARD_MAX_CHARS))
+    half = min(max(1, len(text) // 2), HARD_MAX_CHARS)
+    pieces = split_text(text, half, hard_max_chars=half)
     if len(pieces) < 2:
         pieces = _cut_in_two(text)
     if len(pieces) < 2:

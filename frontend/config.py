@@ -40,8 +40,18 @@ class FrontendConfig:
     # Admission: requests being served at once; more are refused with 429.
     max_active_requests: int = 16
     # Per Triton call deadline, queueing included (an ensemble has no queue timeout of its
-    # own on 2.51).  Generous: on 2 busy cores one 50-character chunk took 10-16 s.
-    triton_timeout_s: float = 300.0
+    # own on 2.51): the chunk's audio (~0.2 s per character) x triton_rtf (the tier's
+    # real-time factor under load, queueing behind the other calls included) plus
+    # triton_queue_allowance_s, within [triton_timeout_floor_s, triton_timeout_s]
+    # (frontend/deadline.py).  A hung Triton is then given up on within seconds, not minutes.
+    triton_timeout_s: float = 60.0
+    triton_rtf: float = 1.5
+    triton_queue_allowance_s: float = 10.0
+    triton_timeout_floor_s: float = 10.0
+    # Whole-request deadline when the client sends no X-Request-Timeout (0: none, the
+    # per-call deadlines bound every wait), and the most a client may ask for.
+    request_timeout_s: float = 0.0
+    max_request_timeout_s: float = 3600.0
     # /healthz runs a real inference at most this often.
     health_probe_interval_s: float = 5.0
     health_probe_timeout_s: float = 30.0
@@ -56,6 +66,11 @@ class FrontendConfig:
     # Comma-separated origins allowed to call /v1/* from browsers ("*" = any); empty = no
     # CORS headers at all.
     cors_origins: str = ""
+    # WebSocket sessions (GET /v1/tts/ws, docs/websocket.md): closed after this long without
+    # a message while nothing is being spoken; reading pauses (TCP pushes back on the client)
+    # while this many characters are received but not yet spoken.
+    ws_idle_timeout_s: float = 30.0
+    ws_max_pending_chars: int = 2000
     # Retry of failed chunks (transient backend errors only; frontend/retry.py): per chunk,
     # per request in total, and the first backoff (doubled each attempt).
     chunk_retries: int = 2

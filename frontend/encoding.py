@@ -1,111 +1,173 @@
-"""Audio container formats: 16-bit PCM WAV (default, also streamable), raw PCM, and FLAC /
-OGG Vorbis / OGG Opus through soundfile.
+"""Audio delivery formats: every format and rate through one streaming interface.
 
-Audio keeps its voice's sample rate (16 kHz or 24 kHz; X-Sample-Rate says which), except
-where a format cannot carry that rate: Opus takes only 8/12/16/24/48 kHz, so other rates are
-resampled to 48 kHz."""
+`open_encoder(fmt, source_rate, target_rate)` gives a StreamEncoder: `write(float audio)`
+returns the bytes ready so far, `close()` the rest (trailer, resampler tail).  `encode()` makes
+a whole file from the same samples.  Resampling is soxr's, stateful across writes, so pieces
+join seamlessly and a stream carries exactly the samples of the whole file.
+
+  wav / pcm        16-bit PCM (WAV header with unknown sizes when streamed)
+  mulaw / alaw     G.711 in WAV (8 kHz unless a rate is asked for)
+  mp3, ogg_opus,   PyAV encoders (frontend/audio/codecs.py says why PyAV), streamable
+  aac (ADTS)
+  flac, ogg        soundfile, whole files only (OGG Vorbis is the older `ogg` of /v1/tts)
+"""
 
 from __future__ import annotations
 
-import enum
-import io
-import struct
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
-import soundfile as sf
 
 from frontend.assembly import to_pcm16
+from frontend.audio.codecs import CODEC_FORMATS, CodecWriter, soundfile_encode
+from frontend.audio.formats import (
+    OPUS_FALLBACK_RATE,
+    OPUS_RATES,
+    SAMPLE_RATES,
+    AudioFormat,
+    delivered_rate,
+)
+from frontend.audio.g711 import alaw_encode, ulaw_encode
+from frontend.audio.resample import Resampler, resample
+from frontend.audio.wav import (
+    UNKNOWN_SIZE,
+    WAVE_FORMAT_ALAW,
+    WAVE_FORMAT_MULAW,
+    g711_wav_header,
+    wav_header,
+)
 
-UNKNOWN_SIZE = 0xFFFFFFFF  # streaming WAV: sizes are not known when the header goes out
-
-
-class AudioFormat(enum.Enum):
-    WAV = "wav"
-    FLAC = "flac"
-    OGG = "ogg"  # OGG Vorbis
-    OPUS = "opus"  # OGG Opus
-    PCM = "pcm"  # raw 16-bit little-endian mono
-
-    @property
-    def content_type(self) -> str:
-        return {
-            AudioFormat.WAV: "audio/wav",
-            AudioFormat.FLAC: "audio/flac",
-            AudioFormat.OGG: "audio/ogg",
-            AudioFormat.OPUS: "audio/ogg; codecs=opus",
-            AudioFormat.PCM: "application/octet-stream",
-        }[self]
-
-    @property
-    def streamable(self) -> bool:
-        return self in (AudioFormat.WAV, AudioFormat.PCM)
-
-
-OPUS_RATES = frozenset({8_000, 12_000, 16_000, 24_000, 48_000})
-OPUS_FALLBACK_RATE = 48_000
-
-
-def encoded_rate(sample_rate: int, fmt: AudioFormat) -> int:
-    """The sample rate of `fmt` audio made from `sample_rate` audio."""
-    if fmt is AudioFormat.OPUS and sample_rate not in OPUS_RATES:
-        return OPUS_FALLBACK_RATE
-    return sample_rate
+__all__ = [
+    "OPUS_FALLBACK_RATE",
+    "OPUS_RATES",
+    "SAMPLE_RATES",
+    "UNKNOWN_SIZE",
+    "AudioFormat",
+    "StreamEncoder",
+    "delivered_rate",
+    "encode",
+    "encoded_rate",
+    "open_encoder",
+    "resample",
+    "wav_header",
+]
 
 
-def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Polyphase resampling (band-limited), float32 in [-1, 1]."""
-    if from_rate == to_rate:
-        return np.asarray(audio, np.float32)
-    from math import gcd
+class StreamEncoder(Protocol):
+    def write(self, audio: np.ndarray) -> bytes:
+        """Encode float32 mono audio in [-1, 1] at the source rate; the bytes ready now."""
+        ...
 
-    from scipy.signal import resample_poly
-
-    g = gcd(from_rate, to_rate)
-    out = resample_poly(np.asarray(audio, np.float64), to_rate // g, from_rate // g)
-    return np.clip(out, -1.0, 1.0).astype(np.float32)
+    def close(self) -> bytes:
+        """The remaining bytes (resampler tail, encoder flush, trailer)."""
+        ...
 
 
-_SOUNDFILE_FORMATS = {
-    AudioFormat.FLAC: ("FLAC", "PCM_16"),
-    AudioFormat.OGG: ("OGG", "VORBIS"),
-    AudioFormat.OPUS: ("OGG", "OPUS"),
+_SampleCoder = Callable[[np.ndarray], bytes]
+_HeaderFn = Callable[[int | None, int], bytes]
+
+
+def _g711_header(format_tag: int) -> _HeaderFn:
+    return lambda samples, rate: g711_wav_header(samples, rate, format_tag)
+
+
+# Formats of one code per sample: how samples become bytes, and their WAV header (None: raw).
+_SAMPLE_FORMATS: dict[AudioFormat, tuple[_SampleCoder, _HeaderFn | None]] = {
+    AudioFormat.WAV: (to_pcm16, wav_header),
+    AudioFormat.PCM: (to_pcm16, None),
+    AudioFormat.MULAW: (ulaw_encode, _g711_header(WAVE_FORMAT_MULAW)),
+    AudioFormat.ALAW: (alaw_encode, _g711_header(WAVE_FORMAT_ALAW)),
 }
 
 
-def wav_header(num_samples: int | None, sample_rate: int) -> bytes:
-    """44-byte header of a mono 16-bit PCM WAV; `None` samples -> unknown (streaming) size."""
-    if num_samples is None:
-        data_size = riff_size = UNKNOWN_SIZE
+class _SampleEncoder:
+    """WAV / raw PCM / G.711: the header (unknown sizes) with the first bytes, then samples."""
+
+    def __init__(self, fmt: AudioFormat, source_rate: int, target_rate: int) -> None:
+        self._coder, header = _SAMPLE_FORMATS[fmt]
+        self._pending = header(None, target_rate) if header is not None else b""
+        self._resampler = Resampler(source_rate, target_rate)
+
+    def _out(self, audio: np.ndarray) -> bytes:
+        data = self._pending + self._coder(audio)
+        self._pending = b""
+        return data
+
+    def write(self, audio: np.ndarray) -> bytes:
+        return self._out(self._resampler.push(audio))
+
+    def close(self) -> bytes:
+        return self._out(self._resampler.flush())
+
+
+class _CodecEncoder:
+    """MP3 / Opus / AAC through PyAV, fed resampled audio as it comes."""
+
+    def __init__(
+        self, fmt: AudioFormat, source_rate: int, target_rate: int, *, whole: bool = False
+    ) -> None:
+        self._resampler = Resampler(source_rate, target_rate)
+        self._writer = CodecWriter(fmt, target_rate, seekable=whole)
+
+    def write(self, audio: np.ndarray) -> bytes:
+        return self._writer.write(self._resampler.push(audio))
+
+    def close(self) -> bytes:
+        tail = self._writer.write(self._resampler.flush())
+        return tail + self._writer.close()
+
+
+class _WholeFileEncoder:
+    """FLAC / OGG Vorbis: collects the audio, writes the file on close."""
+
+    def __init__(self, fmt: AudioFormat, source_rate: int, target_rate: int) -> None:
+        self._fmt, self._rate = fmt, target_rate
+        self._resampler = Resampler(source_rate, target_rate)
+        self._parts: list[np.ndarray] = []
+
+    def write(self, audio: np.ndarray) -> bytes:
+        self._parts.append(self._resampler.push(audio))
+        return b""
+
+    def close(self) -> bytes:
+        self._parts.append(self._resampler.flush())
+        return soundfile_encode(np.concatenate(self._parts), self._rate, self._fmt)
+
+
+def open_encoder(fmt: AudioFormat, source_rate: int, target_rate: int) -> StreamEncoder:
+    """A streaming encoder from `source_rate` float audio to `fmt` at `target_rate`.  Formats
+    that are not streamable (fmt.streamable) return everything from close()."""
+    if fmt in _SAMPLE_FORMATS:
+        return _SampleEncoder(fmt, source_rate, target_rate)
+    if fmt in CODEC_FORMATS:
+        return _CodecEncoder(fmt, source_rate, target_rate)
+    return _WholeFileEncoder(fmt, source_rate, target_rate)
+
+
+def encode(
+    audio: np.ndarray, source_rate: int, fmt: AudioFormat, target_rate: int | None = None
+) -> bytes:
+    """A whole file of float audio in [-1, 1]: the samples a stream of the same audio carries,
+    with exact sizes in the header (WAV, G.711) or the MP3 gapless header.
+    `target_rate` None = the format's default for `source_rate` (AudioFormat.default_rate)."""
+    rate = delivered_rate(fmt, source_rate, target_rate)
+    if fmt in _SAMPLE_FORMATS:
+        coder, header = _SAMPLE_FORMATS[fmt]
+        samples = resample(audio, source_rate, rate)
+        body = coder(samples)
+        if header is None:
+            return body
+        pad = b"\0" if fmt in (AudioFormat.MULAW, AudioFormat.ALAW) and len(body) % 2 else b""
+        return header(int(samples.size), rate) + body + pad
+    encoder: StreamEncoder
+    if fmt is AudioFormat.MP3:
+        encoder = _CodecEncoder(fmt, source_rate, rate, whole=True)
     else:
-        data_size = num_samples * 2
-        riff_size = 36 + data_size
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF",
-        riff_size,
-        b"WAVE",
-        b"fmt ",
-        16,  # fmt chunk size
-        1,  # PCM
-        1,  # mono
-        sample_rate,
-        sample_rate * 2,  # byte rate
-        2,  # block align
-        16,  # bits per sample
-        b"data",
-        data_size,
-    )
+        encoder = open_encoder(fmt, source_rate, rate)
+    return encoder.write(audio) + encoder.close()
 
 
-def encode(audio: np.ndarray, sample_rate: int, fmt: AudioFormat) -> bytes:
-    """Whole-file encoding of float audio in [-1, 1]."""
-    if fmt is AudioFormat.WAV:
-        return wav_header(int(audio.size), sample_rate) + to_pcm16(audio)
-    if fmt is AudioFormat.PCM:
-        return to_pcm16(audio)
-    container, subtype = _SOUNDFILE_FORMATS[fmt]
-    rate = encoded_rate(sample_rate, fmt)
-    audio = resample(audio, sample_rate, rate)
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(audio, np.float32), rate, format=container, subtype=subtype)
-    return buffer.getvalue()
+def encoded_rate(sample_rate: int, fmt: AudioFormat) -> int:
+    """The sample rate of `fmt` audio made from `sample_rate` audio with no rate requested."""
+    return fmt.default_rate(sample_rate)

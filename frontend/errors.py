@@ -22,10 +22,14 @@ class ApiError(Exception):
         super().__init_subclass__()
         cls.status, cls.code, cls.retryable = status, code, retryable
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: float | None = None, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after_s = retry_after_s
+        # The request field at fault, where one is (the OpenAI error shape reports it).
+        self.param = param
 
 
 class InvalidParameter(ApiError, status=400, code="invalid_parameter"): ...
@@ -48,6 +52,10 @@ class BodyTimeout(ApiError, status=408, code="body_timeout"): ...
 
 class IncompleteBody(ApiError, status=400, code="incomplete_body"):
     """The client closed the connection mid-upload (nobody reads the answer; it is counted)."""
+
+
+class InvalidSsml(ApiError, status=400, code="invalid_ssml"):
+    """The SSML document is malformed, unsafe or uses an unsupported element (frontend/ssml)."""
 
 
 class TextRejected(ApiError, status=400, code="text_rejected"):

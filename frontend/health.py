@@ -1,7 +1,9 @@
 """Readiness from an end-to-end probe: a tiny real synthesis, cached for a few seconds.
 
 Triton 2.51 keeps answering /v2/health/ready after a Python-backend stub crashed, so only a
-real inference shows that the service can speak."""
+real inference shows that the service can speak. A liveness check with a short timeout
+comes first: a hung server answers nothing, and /healthz then says so within seconds
+instead of after the probe's timeout."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from frontend.errors import ApiError
 from frontend.synthesis import ChunkSynthesizer, VoiceParams
 
 PROBE_TEXT = "你好。"
+LIVENESS_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -49,6 +52,15 @@ class HealthProbe:
 
     async def _probe(self) -> ProbeResult:
         start = time.monotonic()
+        is_live = getattr(self.synthesizer, "is_live", None)  # Triton's synthesizer has one
+        if is_live is not None and not await is_live(LIVENESS_TIMEOUT_S):
+            return ProbeResult(
+                False,
+                f"the inference server did not answer its liveness check within "
+                f"{LIVENESS_TIMEOUT_S:g} s",
+                time.monotonic(),
+                time.monotonic() - start,
+            )
         try:
             audio = await asyncio.wait_for(
                 self.synthesizer.synthesize(PROBE_TEXT, self.params), self.timeout_s

@@ -10,15 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from frontend.config import FrontendConfig
-from frontend.encoding import AudioFormat
+from frontend.deadline import REQUEST_TIMEOUT_HEADER, DeadlineExceeded
+from frontend.encoding import SAMPLE_RATES, AudioFormat
 from frontend.errors import ApiError
 from frontend.security import CORS_EXPOSE_HEADERS, Unauthorized
 from frontend.shutdown import ShuttingDown
 from frontend.validation import (
     BODY_READ_TIMEOUT_S,
+    MAX_LEXICON_ENTRIES,
     MAX_NAME_CHARS,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
+    OPENAI_SAMPLE_RATE,
+    OPENAI_SPEED_RANGE,
+    OPENAI_STREAM_FORMATS,
     VOLUME_RANGE,
     SynthesisRequest,
     parse_openai_request,
@@ -35,13 +40,13 @@ API_VERSION = "1"
 JSON = "application/json"
 # Statuses a synthesis call answers with the JSON error body (there is no 422: validation
 # errors are 400, over-long text 413).
-SYNTHESIS_ERROR_STATUSES = (400, 401, 408, 413, 415, 429, 500, 503)
+SYNTHESIS_ERROR_STATUSES = (400, 401, 408, 413, 415, 429, 500, 503, 504)
 # Other /v1/* GETs: keys, rate limits, draining.
 PROTECTED_GET_ERROR_STATUSES = (401, 429, 503)
 # The catch-all in app.py's request_context is not an ApiError class.
 EXTRA_ERROR_CODES = {500: ["internal"]}
 # Importing these registers their ApiError subclasses for error_codes_by_status().
-_REGISTERED_ERRORS = (Unauthorized, ShuttingDown)
+_REGISTERED_ERRORS = (Unauthorized, ShuttingDown, DeadlineExceeded)
 ERROR_DESCRIPTIONS = {
     400: "Invalid JSON or parameter, or text with nothing to speak; the message says which.",
     401: "API keys are configured and the request has none or an unknown one.",
@@ -51,6 +56,7 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests being served, or the client's rate limit; see Retry-After.",
     500: "Internal error; quote the request id.",
     503: "Inference server unavailable or too slow, or the service is shutting down; retry.",
+    504: f"The request's deadline ({REQUEST_TIMEOUT_HEADER}) passed first; retry.",
 }
 
 
@@ -59,7 +65,9 @@ def _error_classes() -> list[type[ApiError]]:
     found, todo = [], [ApiError]
     while todo:
         cls = todo.pop()
-        if cls.__module__.startswith("frontend."):
+        # (WebSocket errors are events and handshake refusals of /v1/tts/ws, documented in
+        # docs/websocket.md: OpenAPI does not describe WebSockets.)
+        if cls.__module__.startswith("frontend.") and cls.__module__ != "frontend.websocket":
             found.append(cls)
         todo.extend(cls.__subclasses__())
     return found
@@ -143,16 +151,54 @@ def _voice_fields(catalogue: VoiceCatalogue) -> dict[str, Any]:
     }
 
 
-def _stream_field(table: dict[str, AudioFormat]) -> dict[str, Any]:
+def _stream_field(table: dict[str, AudioFormat], default: bool = False) -> dict[str, Any]:
     streamable = sorted(name for name, fmt in table.items() if fmt.streamable)
     return {
         "type": "boolean",
-        "default": False,
+        "default": default,
         "x-streamable-formats": streamable,
         "description": (
             "Chunked transfer as audio is produced; only for "
             f"{', '.join(streamable)} (other formats: 400)."
+            + (" Default: true for those formats, false for the others." if default else "")
         ),
+    }
+
+
+def _sample_rate_field(table: dict[str, AudioFormat], default: int | None) -> dict[str, Any]:
+    limited = {name: list(fmt.rates) for name, fmt in table.items() if fmt.rates != SAMPLE_RATES}
+    voice_rate = "the voice's rate (mulaw/alaw: 8000; Opus: 48000 for a voice at another rate)"
+    said = f"{default} Hz" if default else voice_rate
+    field: dict[str, Any] = {
+        "type": ["integer", "null"],
+        "enum": [*SAMPLE_RATES, None],
+        "x-format-sample-rates": limited,
+        "description": (
+            f"Delivered sample rate in Hz (soxr resampling); null or absent means {said}. "
+            f"Formats with fewer rates: {limited} (others: 400 listing them)."
+        ),
+    }
+    if default:
+        field["default"] = default
+    return field
+
+
+def _openai_voice_field(names: list[str], default_voice: str) -> dict[str, Any]:
+    what = (
+        "An installed voice (GET /v1/voices), or one of OpenAI's voice names, which all mean "
+        f"the default voice ({default_voice}); absent: the default voice"
+    )
+    return {
+        "anyOf": [
+            _names_field(names, what, None, nullable=False),
+            {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": _names_field(names, "The voice's name", None, False)},
+                "description": "OpenAI's custom-voice form {'id': name}; the same names.",
+            },
+        ],
+        "description": what + "; a name or an object {'id': name}.",
     }
 
 
@@ -161,14 +207,36 @@ def _tts_request_schema(
 ) -> dict[str, Any]:
     return {
         "type": "object",
-        "required": ["text"],
+        "anyOf": [{"required": ["text"]}, {"required": ["ssml"]}],
         "additionalProperties": True,
         "description": (
-            "Unknown fields are ignored. A control (speed, pitch, energy) other than 1 on a "
+            "Send `text` or `ssml`. Unknown fields are ignored. A control (speed, pitch, energy) other than 1 on a "
             "voice without it (its `controls` in GET /v1/voices) is answered with 400."
         ),
         "properties": {
-            "text": _text_field(max_chars, "Mandarin text to speak"),
+            "text": _text_field(
+                max_chars, "Mandarin text to speak; text starting with <speak is read as SSML"
+            ),
+            "ssml": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "An SSML document (instead of text): speak, p, s, break, prosody, phoneme "
+                    "(alphabet py), sub, say-as, emphasis; GET /v1/limits lists its limits. "
+                    "Malformed, unsafe (DTDs, entities) or unsupported markup is answered "
+                    "with 400 invalid_ssml naming the element and its line and column."
+                ),
+            },
+            "lexicon": {
+                "type": "object",
+                "maxProperties": MAX_LEXICON_ENTRIES,
+                "additionalProperties": {"type": "string"},
+                "description": (
+                    'Readings of words for this request, {"曾": "zeng1"}: toned pinyin, one '
+                    "syllable per Chinese character. They override the deployment lexicon "
+                    "and G2P; SSML phoneme overrides them. A bad entry is answered with 400."
+                ),
+            },
             **_voice_fields(catalogue),
             "speed": _nullable_number(
                 contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
@@ -179,6 +247,7 @@ def _tts_request_schema(
             ),
             "volume": _nullable_number(VOLUME_RANGE, defaults.volume, "Output gain"),
             "format": _format_field(NATIVE_FORMATS, defaults.audio_format),
+            "sample_rate": _sample_rate_field(NATIVE_FORMATS, None),
             "stream": _stream_field(NATIVE_FORMATS),
         },
     }
@@ -197,23 +266,51 @@ def _speech_request_schema(
         "properties": {
             "input": _text_field(max_chars, "Mandarin text to speak"),
             "model": {"type": "string", "description": "Accepted and ignored."},
-            "voice": _names_field(
-                [*catalogue.names, *aliases],
-                "An installed voice (GET /v1/voices), or one of OpenAI's voice names, which "
-                f"all mean the default voice ({catalogue.default}); absent: the default voice",
-                None,
-                nullable=False,
-            ),
+            "voice": _openai_voice_field([*catalogue.names, *aliases], catalogue.default),
+            "instructions": {
+                "type": ["string", "null"],
+                "maxLength": max_chars,
+                "description": "Accepted and ignored (the voices have no style prompt).",
+            },
             "speaker": voice_fields["speaker"],
             "emotion": voice_fields["emotion"],
             "response_format": _format_field(OPENAI_FORMATS, defaults.audio_format),
+            "sample_rate": _sample_rate_field(OPENAI_FORMATS, OPENAI_SAMPLE_RATE),
             "speed": _nullable_number(
-                contract.SPEED_RANGE, defaults.params.speed, "Speaking rate factor"
+                OPENAI_SPEED_RANGE,
+                defaults.params.speed,
+                "Speaking rate factor (OpenAI's range); outside the model's "
+                f"{list(contract.SPEED_RANGE)} it is clamped and X-Speed-Clamped says to what",
             ),
-            "stream": _stream_field(OPENAI_FORMATS),
+            "stream_format": {
+                "type": ["string", "null"],
+                "enum": [*OPENAI_STREAM_FORMATS, None],
+                "default": OPENAI_STREAM_FORMATS[0],
+                "description": (
+                    "audio: the audio bytes, streamed from the first chunk for streamable "
+                    "formats; sse: text/event-stream of speech.audio.delta events (base64 "
+                    "audio) and one speech.audio.done with usage."
+                ),
+            },
+            "stream": _stream_field(OPENAI_FORMATS, default=True),
         },
     }
 
+
+SSE = "text/event-stream"
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
+# The data of each event of stream_format "sse" (OpenAI's speech events, or an error event
+# when synthesis fails after the stream began).
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"enum": ["speech.audio.delta", "speech.audio.done", "error"]},
+        "audio": {"type": "string", "description": "base64 audio (speech.audio.delta)"},
+        "usage": {"type": "object", "description": "speech.audio.done"},
+        "error": {"type": "object", "description": "error"},
+    },
+}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -231,39 +328,86 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+# /v1/audio/speech answers errors in OpenAI's shape (frontend/openai_compat.py).
+OPENAI_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "param", "code"],
+            "properties": {
+                "message": {"type": "string", "minLength": 1, "description": "What to fix."},
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "invalid_request_error", "authentication_error", "permission_error",
+                        "rate_limit_error", "server_error",
+                    ],
+                },
+                "param": {"type": ["string", "null"], "description": "The field at fault."},
+                "code": {"type": "string", "description": "Stable; the native route's codes."},
+            },
+        }
+    },
+}  # fmt: skip
+
 _HEADER = {"schema": {"type": "string"}}
 AUDIO_HEADERS = {
     "X-Request-Id": {**_HEADER, "description": "The client's X-Request-Id if sane, else new."},
     "X-Chunks": {**_HEADER, "description": "Number of text chunks synthesized."},
-    "X-Sample-Rate": {**_HEADER, "description": "Sample rate of the audio in Hz (the voice's)."},
+    "X-Sample-Rate": {**_HEADER, "description": "Sample rate of the delivered audio in Hz."},
+    "X-Speed-Clamped": {
+        **_HEADER,
+        "description": "/v1/audio/speech: the speed used, where the one sent was outside the "
+        "model's range (X-Speed-Requested has the one sent).",
+    },
+    "X-Speed-Requested": {**_HEADER, "description": "The speed sent, where it was clamped."},
     "X-Voice": {**_HEADER, "description": "The voice that spoke (OpenAI names resolved)."},
     "X-Estimated-Audio-Seconds": {**_HEADER, "description": "Rough duration, for progress."},
     "X-Audio-Duration": {**_HEADER, "description": "Exact duration in s (not when streaming)."},
 }
 
 
-def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
+def _error_responses(statuses: tuple[int, ...], schema: str = "Error") -> dict[str, Any]:
     codes = error_codes_by_status()
     responses = {}
     for status in statuses:
         headers = {"X-Request-Id": AUDIO_HEADERS["X-Request-Id"]}
-        if status in (429, 503):
+        if status in (429, 503, 504):
             headers["Retry-After"] = {**_HEADER, "description": "Seconds to wait."}
         responses[str(status)] = {
             "description": f"{ERROR_DESCRIPTIONS[status]} Codes: {', '.join(codes[status])}.",
             "headers": headers,
-            "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+            "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
         }
     return responses
 
 
 def _synthesis_operation(
-    summary: str, schema_name: str, table: dict[str, AudioFormat], max_body_bytes: int
+    summary: str,
+    schema_name: str,
+    table: dict[str, AudioFormat],
+    max_body_bytes: int,
+    error_schema: str = "Error",
+    extra_media: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    media_types = sorted({fmt.content_type for fmt in table.values()})
+    media_types = sorted({fmt.content_type for fmt in table.values()} | set(extra_media))
     return {
         "summary": summary,
         "security": PROTECTED_SECURITY,
+        "parameters": [
+            {
+                "name": REQUEST_TIMEOUT_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "number", "minimum": 1},
+                "description": (
+                    "Deadline for the whole request in seconds (else 400); when it passes "
+                    "the work stops and 504 is answered (a stream is cut)."
+                ),
+            }
+        ],
         "requestBody": {
             "required": True,
             "description": f"A JSON object of at most {max_body_bytes} bytes (else 413).",
@@ -272,15 +416,16 @@ def _synthesis_operation(
         "responses": {
             "200": {
                 "description": (
-                    "The audio (16-bit mono, at the voice's sample rate); headers describe it."
+                    "The audio (mono, in the format and at the sample rate asked for; "
+                    "X-Sample-Rate says which); headers describe it."
                 ),
                 "headers": AUDIO_HEADERS,
                 "content": {
-                    media: {"schema": {"type": "string", "format": "binary"}}
+                    media: {"schema": SSE_EVENT_SCHEMA if media == SSE else BINARY}
                     for media in media_types
                 },
             },
-            **_error_responses(SYNTHESIS_ERROR_STATUSES),
+            **_error_responses(SYNTHESIS_ERROR_STATUSES, error_schema),
         },
     }
 
@@ -300,6 +445,12 @@ def _limits_schema(config: FrontendConfig, catalogue: VoiceCatalogue) -> dict[st
             "formats": names,
             "openai_response_formats": names,
             "stream_formats": names,
+            "openai_stream_formats": names,
+            "sample_rates": {"type": "array", "items": {"type": "integer"}},
+            "format_sample_rates": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "integer"}},
+            },
             "sample_rate": {
                 "type": "integer",
                 "const": catalogue.voices[catalogue.default].sample_rate,
@@ -308,6 +459,29 @@ def _limits_schema(config: FrontendConfig, catalogue: VoiceCatalogue) -> dict[st
             "chunk_max_chars": {"type": "integer"},
             "voices": names,
             "default_voice": {"type": "string", "const": catalogue.default},
+            "ssml": {
+                "type": "object",
+                "description": "SSML on POST /v1/tts (docs/ssml.md): elements and limits.",
+                "properties": {
+                    "elements": names,
+                    "say_as": names,
+                    "date_formats": names,
+                    "phoneme_alphabets": names,
+                    "max_document_chars": {"type": "integer"},
+                    "max_depth": {"type": "integer"},
+                    "max_elements": {"type": "integer"},
+                    "max_break_ms": {"type": "number"},
+                },
+            },
+            "lexicon": {
+                "type": "object",
+                "description": "The per-request `lexicon` of POST /v1/tts.",
+                "properties": {
+                    "max_entries": {"type": "integer", "const": MAX_LEXICON_ENTRIES},
+                    "max_word_chars": {"type": "integer"},
+                    "alphabet": {"type": "string"},
+                },
+            },
         },
     }
 
@@ -409,7 +583,9 @@ def build_openapi(
             "version": API_VERSION,
             "description": (
                 "Mandarin text to speech. Every error is JSON: "
-                '{"error": {"code", "message", "request_id"}}. Browsers may read these '
+                '{"error": {"code", "message", "request_id"}}; on /v1/audio/speech in '
+                'OpenAI\'s shape {"error": {"message", "type", "param", "code"}}. Browsers '
+                "may read these "
                 f"response headers across origins: {CORS_EXPOSE_HEADERS}."
             ),
         },
@@ -425,6 +601,8 @@ def build_openapi(
                     "SpeechRequest",
                     OPENAI_FORMATS,
                     config.max_body_bytes,
+                    error_schema="OpenAIError",
+                    extra_media=(SSE,),
                 )
             },
             "/v1/limits": limits,
@@ -446,6 +624,7 @@ def build_openapi(
                     config.max_text_chars, speech_defaults, catalogue
                 ),
                 "Error": ERROR_SCHEMA,
+                "OpenAIError": OPENAI_ERROR_SCHEMA,
                 "Limits": _limits_schema(config, catalogue),
                 "Voices": _voices_schema(catalogue),
                 "Voice": VOICE_SCHEMA,

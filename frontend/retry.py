@@ -5,8 +5,9 @@ request.  The retries of one request share a budget, so a dead backend fails req
 quickly and a flood of retries cannot multiply the load.  A request either gets all of its
 audio or one clear error, never silently missing chunks.
 
-Retrying never cancels anything: a call that timed out is left to Triton (cancelling
-in-flight calls crashed tritonserver 2.51, see frontend/triton_client.py)."""
+A retry must also fit in the request's deadline (frontend/deadline.py): one that could not
+even start before it passes is not tried, and the last error is answered instead (a 503
+with Retry-After rather than a 504 after a pointless wait)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from frontend.deadline import CURRENT_DEADLINE
 from frontend.errors import RETRY_AFTER_S, ApiError, TritonUnavailable
 from frontend.synthesis import ChunkSynthesizer, VoiceParams
+
+# A retry needs at least this much of the request's deadline left after its backoff.
+MIN_ATTEMPT_S = 1.0
+
+
+def fits_deadline(delay_s: float) -> bool:
+    """Whether an attempt after `delay_s` still has MIN_ATTEMPT_S before the deadline."""
+    deadline = CURRENT_DEADLINE.get()
+    return deadline is None or deadline.remaining_s() - delay_s >= MIN_ATTEMPT_S
 
 
 @dataclass(frozen=True)
@@ -71,12 +82,14 @@ class RetryingSynthesizer:
     async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
         attempt = 0
         while True:
+            delay = self.policy.delay_s(attempt)
             try:
                 return await self.inner.synthesize(text, params)
             except Exception as error:  # noqa: BLE001 - classified just below
                 if (
                     not is_retryable(error)
                     or attempt >= self.policy.max_retries_per_chunk
+                    or not fits_deadline(delay)
                     or not self.budget.take()
                 ):
                     if isinstance(error, ApiError):
@@ -89,5 +102,5 @@ class RetryingSynthesizer:
                     raise
                 if self.on_retry is not None:
                     self.on_retry(error)
-            await asyncio.sleep(self.policy.delay_s(attempt))
+            await asyncio.sleep(delay)
             attempt += 1

@@ -18,10 +18,10 @@ from frontend.errors import ApiError
 API_KEYS_ENV = "TTS_API_KEYS"
 PROTECTED_PREFIX = "/v1/"
 # Headers the web page and other browser clients send and read across origins.
-CORS_ALLOW_HEADERS = "Authorization, X-API-Key, Content-Type, X-Request-Id"
+CORS_ALLOW_HEADERS = "Authorization, X-API-Key, Content-Type, X-Request-Id, X-Request-Timeout"
 CORS_EXPOSE_HEADERS = (
     "X-Request-Id, X-Chunks, X-Sample-Rate, X-Voice, X-Estimated-Audio-Seconds, "
-    "X-Audio-Duration, Retry-After"
+    "X-Audio-Duration, X-Speed-Clamped, X-Speed-Requested, Retry-After"
 )
 CORS_MAX_AGE_S = 600
 

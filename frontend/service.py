@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncGenerator, Callable, Sequence
 
 import numpy as np
 
 from frontend.assembly import Assembler, PausePlan, apply_volume
-from frontend.chunking import Chunk, UnencodableText, split_text
+from frontend.chunking import Chunk, Pause, UnencodableText, split_text
 from frontend.config import FrontendConfig
 from frontend.errors import InvalidParameter, TextRejected
 from frontend.retry import RetryBudget, RetryingSynthesizer, RetryPolicy
+from frontend.ssml import SpeechSegment, parse_ssml
 from frontend.synthesis import ChunkSynthesizer, synthesize_in_order
-from frontend.validation import SynthesisRequest
+from frontend.text_cleanup import clean_user_text, public_reason
+from frontend.validation import VOLUME_RANGE, SynthesisRequest
 from frontend.voices import VoiceCatalogue, VoiceChoice
+from mandarin_tts.text.inline import visible_text
 
 # Longest excerpt of a refused chunk quoted back in the error message.
 QUOTE_CHARS = 40
+
+
+def nothing_to_speak(original: str) -> InvalidParameter:
+    """The 400 for a text with nothing speakable, saying why: no letters at all, or only
+    letters of scripts the voices do not read (the cleanup drops those)."""
+    letters = [ch for ch in original if ch.isalpha()]
+    if not letters:
+        return InvalidParameter("the text has nothing to speak (no letters, digits or characters)")
+    sample = "".join(letters[:20])
+    return InvalidParameter(
+        f"the text has nothing this voice can speak: it reads Chinese characters, digits and "
+        f"Latin letters, and skips other scripts (such as {sample!r})"
+    )
 
 
 class TTSService:
@@ -47,10 +64,19 @@ class TTSService:
         """Chunks of `text`, each of which `choice`'s voice encodes within its input limit
         (blocking: jieba and the voice's text frontend run here)."""
         choice = choice or self.default_choice()
+        original = text
+        text = clean_user_text(text)  # before any inline markup of ours is inserted
+        chunks = self._split(text, choice)
+        if not chunks:
+            raise nothing_to_speak(original)
+        return chunks
+
+    def _split(self, text: str, choice: VoiceChoice) -> list[Chunk]:
+        """`text` (cleaned, maybe with inline markup) in chunks; [] when nothing is speakable."""
         measured = self.catalogue.measure(choice)
         measure, max_units = measured if measured is not None else (None, 0)
         try:
-            chunks = split_text(
+            return split_text(
                 text,
                 self.config.chunk_max_chars,
                 self.config.first_chunk_max_chars,
@@ -58,16 +84,48 @@ class TTSService:
                 max_units=max_units,
             )
         except UnencodableText as error:
-            quoted = (
-                error.text if len(error.text) <= QUOTE_CHARS else error.text[:QUOTE_CHARS] + "…"
-            )
+            shown = visible_text(error.text)
+            quoted = shown if len(shown) <= QUOTE_CHARS else shown[:QUOTE_CHARS] + "…"
             raise TextRejected(
-                f"voice {choice.name!r} cannot speak {quoted!r}: {error.reason}"
+                f"voice {choice.name!r} cannot speak {quoted!r}: {public_reason(error.reason)}"
             ) from error
-        if not chunks:
+
+    def segments(self, request: SynthesisRequest) -> list[SpeechSegment]:
+        """The request's speech segments: its SSML's, or its whole text as one."""
+        if request.ssml is not None:
+            return parse_ssml(request.ssml, self.config.max_text_chars)
+        return [SpeechSegment(clean_user_text(request.text))]
+
+    def chunk_request(self, request: SynthesisRequest, choice: VoiceChoice) -> list[Chunk]:
+        """Chunks of a request's text or SSML, each with its segment's prosody; the last chunk
+        of a segment carries the segment's break, or no pause where the segment ends inside
+        a sentence (blocking, like `chunk`)."""
+        segments = self.segments(request)
+        if any(s.pitch != 1.0 for s in segments) and "pitch" not in choice.manifest.controls:
             raise InvalidParameter(
-                "the text has nothing to speak (no letters, digits or characters)"
+                f"voice {choice.name!r} has no pitch control, so SSML <prosody pitch> cannot "
+                "apply; leave pitch out for this voice"
             )
+        chunks: list[Chunk] = []
+        for segment in segments:
+            text = request.lexicon.apply(segment.text) if request.lexicon else segment.text
+            pieces = [
+                dataclasses.replace(c, prosody=segment.prosody) for c in self._split(text, choice)
+            ]
+            if not pieces:  # e.g. only punctuation: its break still follows what came before
+                if segment.break_after_ms is not None and chunks:
+                    before = chunks[-1].pause_ms or 0.0
+                    chunks[-1] = dataclasses.replace(
+                        chunks[-1], pause_ms=before + segment.break_after_ms
+                    )
+                continue
+            if segment.break_after_ms is not None:
+                pieces[-1] = dataclasses.replace(pieces[-1], pause_ms=segment.break_after_ms)
+            elif not segment.ends_at_boundary():
+                pieces[-1] = dataclasses.replace(pieces[-1], pause_after=Pause.NONE)
+            chunks.extend(pieces)
+        if not chunks:
+            raise nothing_to_speak(request.text if request.ssml is None else "")
         return chunks
 
     def default_choice(self) -> VoiceChoice:
@@ -98,7 +156,10 @@ class TTSService:
         try:
             async for chunk, audio in ordered:
                 index += 1
-                piece = assembler.piece(audio, chunk.pause_after, is_last=index == len(chunks))
-                yield apply_volume(piece, request.volume)
+                piece = assembler.piece(
+                    audio, chunk.pause_after, is_last=index == len(chunks), pause_ms=chunk.pause_ms
+                )
+                volume = min(request.volume * chunk.prosody.volume, VOLUME_RANGE[1])
+                yield apply_volume(piece, volume)
         finally:
             await ordered.aclose()

@@ -1,14 +1,23 @@
-"""Chunked HTTP delivery: the header and first chunk's audio go out as soon as they are ready."""
+"""Chunked HTTP delivery: the header and first chunk's audio go out as soon as they are ready,
+as raw audio bytes or as OpenAI's server-sent events.
+
+Encoding runs in the default executor: MP3/AAC take 10-25 ms per second of audio on these
+cores, too long to hold the event loop for a multi-second chunk."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import numpy as np
 from aiohttp import web
 
-from frontend.assembly import to_pcm16
-from frontend.encoding import AudioFormat, wav_header
+from frontend.encoding import AudioFormat, StreamEncoder, open_encoder
+from frontend.errors import ApiError
+from frontend.openai_compat import audio_delta, audio_done, error_event
+
+# Encoding in the event loop is fine below this many samples (a WAV/G.711 piece is a copy).
+_INLINE_SAMPLES = 4_000
 
 
 async def first_and_rest(
@@ -19,6 +28,73 @@ async def first_and_rest(
     return first, pieces
 
 
+async def _encoded(
+    encoder: StreamEncoder, first: np.ndarray, rest: AsyncIterator[np.ndarray], counter: list[int]
+) -> AsyncIterator[bytes]:
+    """The encoder's bytes piece by piece (empty ones skipped), then its tail; counts the source
+    samples in counter[0]."""
+    loop = asyncio.get_running_loop()
+
+    async def run(piece: np.ndarray) -> bytes:
+        counter[0] += int(piece.size)
+        if piece.size <= _INLINE_SAMPLES:
+            return encoder.write(piece)
+        return await loop.run_in_executor(None, encoder.write, piece)
+
+    data = await run(first)
+    if data:
+        yield data
+    async for piece in rest:
+        data = await run(piece)
+        if data:
+            yield data
+    tail = await loop.run_in_executor(None, encoder.close)
+    if tail:
+        yield tail
+
+
+async def stream_audio(
+    response: web.StreamResponse,
+    request: web.Request,
+    encoder: StreamEncoder,
+    first: np.ndarray,
+    rest: AsyncIterator[np.ndarray],
+) -> int:
+    """Send the encoded pieces as they come; returns the number of source samples."""
+    await response.prepare(request)
+    counter = [0]
+    async for data in _encoded(encoder, first, rest, counter):
+        await response.write(data)
+    await response.write_eof()
+    return counter[0]
+
+
+async def stream_sse(
+    response: web.StreamResponse,
+    request: web.Request,
+    encoder: StreamEncoder,
+    first: np.ndarray,
+    rest: AsyncIterator[np.ndarray],
+    *,
+    input_chars: int,
+    source_rate: int,
+) -> int:
+    """OpenAI's stream_format "sse": one speech.audio.delta per encoded piece, then
+    speech.audio.done.  An ApiError after the headers becomes an `error` event, then is
+    raised again (the caller logs it and ends the connection)."""
+    await response.prepare(request)
+    counter = [0]
+    try:
+        async for data in _encoded(encoder, first, rest, counter):
+            await response.write(audio_delta(data))
+    except ApiError as error:
+        await response.write(error_event(error))
+        raise
+    await response.write(audio_done(input_chars, counter[0] / source_rate))
+    await response.write_eof()
+    return counter[0]
+
+
 async def stream_pcm(
     response: web.StreamResponse,
     request: web.Request,
@@ -27,13 +103,6 @@ async def stream_pcm(
     first: np.ndarray,
     rest: AsyncIterator[np.ndarray],
 ) -> int:
-    """Send header + pieces; returns the number of samples written."""
-    await response.prepare(request)
-    prefix = wav_header(None, sample_rate) if fmt is AudioFormat.WAV else b""
-    await response.write(prefix + to_pcm16(first))
-    samples = int(first.size)
-    async for piece in rest:
-        await response.write(to_pcm16(piece))
-        samples += int(piece.size)
-    await response.write_eof()
-    return samples
+    """Older interface: `fmt` at the audio's own rate."""
+    encoder = open_encoder(fmt, sample_rate, sample_rate)
+    return await stream_audio(response, request, encoder, first, rest)

@@ -4,6 +4,7 @@ delivered in order as soon as each is ready."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from frontend.chunking import Chunk
+from frontend.prosody import Prosody
+from mandarin_tts import contract
 from mandarin_tts.voices.registry import BUNDLED_VOICE
 
 
@@ -25,6 +28,22 @@ class VoiceParams:
     voice: str = BUNDLED_VOICE
     speaker: str = ""
     emotion: str = ""
+
+
+def _clamped(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
+def with_prosody(params: VoiceParams, prosody: Prosody) -> VoiceParams:
+    """The request's parameters times a chunk's SSML prosody, kept within what the model
+    takes (nested or combined multipliers are clamped, as SSML allows)."""
+    if prosody.speed == 1.0 and prosody.pitch == 1.0:
+        return params
+    return dataclasses.replace(
+        params,
+        speed=_clamped(params.speed * prosody.speed, contract.SPEED_RANGE),
+        pitch=_clamped(params.pitch * prosody.pitch, contract.PITCH_RANGE),
+    )
 
 
 class ChunkSynthesizer(Protocol):
@@ -56,7 +75,7 @@ async def synthesize_in_order(
 
     async def one(chunk: Chunk) -> np.ndarray:
         async with global_limit:
-            return await synthesizer.synthesize(chunk.text, params)
+            return await synthesizer.synthesize(chunk.text, with_prosody(params, chunk.prosody))
 
     pending: deque[tuple[Chunk, asyncio.Task[np.ndarray]]] = deque()
     upcoming = iter(chunks)

@@ -11,6 +11,7 @@ import numpy as np
 import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
 
+from frontend.deadline import CallCost, call_timeout_s
 from frontend.errors import (
     RETRY_AFTER_S,
     ApiError,
@@ -19,6 +20,7 @@ from frontend.errors import (
     TritonUnavailable,
 )
 from frontend.synthesis import VoiceParams
+from frontend.text_cleanup import public_reason
 from mandarin_tts import contract
 from mandarin_tts.serving.tts_inputs import build_inputs
 from mandarin_tts.voices.manifest import VoiceManifest
@@ -39,6 +41,18 @@ CHANNEL_ARGS = [
 
 
 logger = logging.getLogger(__name__)
+
+# The client-side gRPC deadline of a call, beyond the server-side timeout sent with it: a
+# live server reports its own timeout first (with its reason); a hung one is given up on
+# this much later.
+CLIENT_TIMEOUT_MARGIN_S = 2.0
+# An abandoned call (client gone, request deadline or an earlier chunk failed) is cancelled
+# only once it is this old. Cancelling a call that the response cache is answering crashes
+# tritonserver 2.51 (SIGSEGV in pthread_mutex_lock; reproduced with 8 cached calls cancelled
+# 0-5 ms after sending, while 800 uncached calls cancelled 0-3000 ms after sending never
+# crashed it). A cache hit is answered within milliseconds, so a call still running after
+# this is being computed, and cancelling it frees Triton's queues of work nobody reads.
+CANCEL_MIN_AGE_S = 0.5
 
 
 # INVALID_ARGUMENT messages that are not a model's words to the client but an internal
@@ -65,7 +79,8 @@ def map_triton_error(error: InferenceServerException) -> ApiError:
     status = str(error.status() or "")
     message = error.message() or str(error)
     if status.endswith("INVALID_ARGUMENT") and not _looks_internal(message):
-        return TextRejected(f"the model refused a chunk: {message}")
+        # Public words only: no ensemble names, request ids or tensor names.
+        return TextRejected(f"the model refused a chunk: {public_reason(message)}")
     if status.endswith("DEADLINE_EXCEEDED") or "timeout expired" in message.lower():
         return TritonTimeout(
             "the inference server did not answer in time; retry later", retry_after_s=RETRY_AFTER_S
@@ -93,10 +108,14 @@ class TritonSynthesizer:
         model_name: str = contract.MODEL_ENSEMBLE,
         timeout_s: float = 60.0,
         voices: Mapping[str, VoiceManifest] | None = None,
+        cost: CallCost | None = None,
     ):
+        """`cost` sets each call's timeout from its text (frontend/deadline.py); without it
+        every call gets `timeout_s`."""
         self.url = url
         self.model_name = model_name
         self.timeout_s = timeout_s
+        self.cost = cost or CallCost(floor_s=timeout_s, cap_s=timeout_s)
         self.voices = dict(voices or {})
         self._client = grpcclient.InferenceServerClient(url, channel_args=CHANNEL_ARGS)
         self._in_flight: set[asyncio.Future[np.ndarray]] = set()
@@ -125,14 +144,21 @@ class TritonSynthesizer:
             speaker=speaker,
             emotion=emotion,
         )
-        deadline_s = timeout_s or self.timeout_s
+        deadline_s = timeout_s or call_timeout_s(self.cost, len(text))
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
         call = asyncio.ensure_future(self._infer(params.voice, inputs, deadline_s))
-        # Never cancel a call Triton is working on: cancelling in-flight gRPC calls crashed
-        # tritonserver 2.51 (SIGSEGV) in our tests.  Callers that give up (client gone, an
-        # earlier chunk failed, probe timeout) only stop waiting; the call runs to its end.
         self._in_flight.add(call)
         call.add_done_callback(self._forget)
-        return await asyncio.shield(call)
+        try:
+            # Shielded: a caller that gives up stops waiting at once, and the call itself is
+            # cancelled only once it is CANCEL_MIN_AGE_S old (never a cache hit then).
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            if not call.done():
+                delay = max(0.0, sent_at + CANCEL_MIN_AGE_S - loop.time())
+                loop.call_later(delay, call.cancel)
+            raise
 
     def _forget(self, call: asyncio.Future[np.ndarray]) -> None:
         self._in_flight.discard(call)
@@ -151,8 +177,8 @@ class TritonSynthesizer:
                 # we stopped waiting for.  An override can only shorten the steps' default
                 # queue timeouts, never extend them.
                 timeout=int(deadline_s * 1_000_000),
-                # Later than the server's own timeout: a gRPC deadline cancels the call.
-                client_timeout=deadline_s + 30.0,
+                # A little later than the server's own timeout, which says why it expired.
+                client_timeout=deadline_s + CLIENT_TIMEOUT_MARGIN_S,
             )
         except InferenceServerException as error:
             raise map_triton_error(error) from error
@@ -181,6 +207,14 @@ class TritonSynthesizer:
                 retry_after_s=RETRY_AFTER_S,
             )
         return np.ravel(audio).astype(np.float32, copy=False)
+
+    async def is_live(self, timeout_s: float) -> bool:
+        """Triton answers its gRPC liveness check within `timeout_s` (a hung or stopped
+        server does not; a busy one does)."""
+        try:
+            return bool(await self._client.is_server_live(client_timeout=timeout_s))
+        except InferenceServerException:
+            return False
 
     async def close(self) -> None:
         if self._in_flight:  # let abandoned calls finish before the channel goes away

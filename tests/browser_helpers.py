@@ -41,9 +41,32 @@ def headless_chromium() -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    # Every console message reaches driver.get_log("browser") (console_errors reads them).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def console_errors(
+    driver: Any, expected: tuple[str, ...] = (), levels: tuple[str, ...] = ("SEVERE", "WARNING")
+) -> list[str]:
+    """The browser console's errors and warnings since the last call (uncaught exceptions,
+    console.error/warn, failed loads, the browser's own complaints), less those containing
+    one of the `expected` strings (e.g. the 400 a test provokes on purpose)."""
+    entries = driver.get_log("browser")
+    return [
+        f"{entry['level']}: {entry['message']}"
+        for entry in entries
+        if entry.get("level") in levels and not any(s in entry["message"] for s in expected)
+    ]
+
+
+def save_downloads_to(driver: Any, folder: Path) -> None:
+    """Files the page downloads go to `folder` (headless Chromium asks nobody)."""
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)}
+    )

@@ -1,2 +1,3 @@
-"""Short examples of each protocol: the HTTP frontend (native and OpenAI-style), Triton HTTP,
-Triton gRPC (both through triton_ensemble.py)."""
+"""Short examples of each protocol: the HTTP frontend (native and OpenAI-style), its WebSocket
+(text streamed in, audio out: ws_stream.py), Triton HTTP, Triton gRPC (both through
+triton_ensemble.py)."""

@@ -34,10 +34,9 @@ from mandarin_tts.contract import TEXT_MAX_CHARS
 from mandarin_tts.kantts.errors import KanttsUnitsError
 from mandarin_tts.kantts.phones import Syllable, letter_syllables, syllable_phones
 from mandarin_tts.kantts.tables import FIELDS, SY_PREFIX, UnitTables
-from mandarin_tts.text.frontend import TextFrontendError
+from mandarin_tts.text.frontend import TextFrontendError, tokens_of
 from mandarin_tts.text.g2p import G2P, Pause, Word
-from mandarin_tts.text.normalize import has_speakable_text, normalize_text
-from mandarin_tts.text.sandhi import apply_sandhi
+from mandarin_tts.text.lexicon import LexiconFile
 
 DEFAULT_EMOTION = "emotion_neutral"
 BETWEEN_WORDS = "#1"
@@ -173,11 +172,16 @@ class KanttsUnitsFrontend:
     """Text -> KAN-TTS units for one voice's tables. Build once (jieba loads in ~1 s)."""
 
     def __init__(
-        self, tables: UnitTables, g2p: G2P | None = None, max_chars: int = TEXT_MAX_CHARS
+        self,
+        tables: UnitTables,
+        g2p: G2P | None = None,
+        max_chars: int = TEXT_MAX_CHARS,
+        lexicon: LexiconFile | None = None,
     ) -> None:
         self.tables = tables
         self.max_chars = max_chars
         self._g2p = g2p or G2P()
+        self._lexicon = lexicon  # the deployment lexicon, if any (inline spans otherwise)
 
     def _check(self, speaker: str | None, emotion: str) -> str:
         speaker = self.tables.default_speaker if speaker is None else speaker
@@ -199,9 +203,8 @@ class KanttsUnitsFrontend:
             raise TextFrontendError(
                 f"TEXT has {len(text)} characters; one request takes at most {self.max_chars}"
             )
-        normalized = normalize_text(text)
-        tokens = self._g2p.convert(normalized) if has_speakable_text(normalized) else []
-        apply_sandhi(tokens, self._g2p.is_word)
+        lexicon = self._lexicon.current() if self._lexicon is not None else None
+        tokens, _ = tokens_of(text, self._g2p, lexicon)
         items: list[tuple[list[Syllable], str]] = []
         for token in tokens:
             if isinstance(token, Pause):

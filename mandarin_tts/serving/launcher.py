@@ -7,6 +7,7 @@ localhost, probe it end to end, start the HTTP frontend beside it, run until Ctr
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib.util
 import os
 import random
@@ -25,7 +26,7 @@ from mandarin_tts.build.bundled_voice import write_bundled_manifest
 from mandarin_tts.contract import MODEL_ACOUSTIC, MODEL_VOCODER
 from mandarin_tts.paths import CACHE_DIR, MODELS_DIR, PROJECT_ROOT
 from mandarin_tts.serving.int8_support import servable_onnx_file
-from mandarin_tts.serving.probe import ProbeError, probe, probe_voice
+from mandarin_tts.serving.probe import ProbeError, is_live, probe, probe_voice
 from mandarin_tts.serving.render import load_repository, render, repository_for, validate
 from mandarin_tts.serving.server import (
     ADMIN_HEADER,
@@ -35,13 +36,17 @@ from mandarin_tts.serving.server import (
     TritonProcess,
 )
 from mandarin_tts.serving.supervision import (
+    UNRESPONSIVE_STATES,
     Action,
+    LivenessCheck,
     ProbeOutcome,
+    ProcStat,
     RestartRules,
     Supervisor,
     classify_probe_error,
-    count_stubs,
     python_backend_instances,
+    read_stat,
+    stub_stats,
 )
 from mandarin_tts.serving.tiers import Tier, default_tier, get_tier, load_tiers
 from mandarin_tts.voices.manifest import MANIFEST_FILE
@@ -55,6 +60,9 @@ ADMIN_KEY_ENV = "MANDARIN_TTS_ADMIN_KEY"
 FRONTEND_STOP_TIMEOUT_S = 35.0
 # The supervisor's periodic probe: short, so probing every few seconds costs little CPU.
 SUPERVISOR_PROBE_TEXT = "你好。"
+# A periodic probe slower than this is "busy" (never a restart); it runs in its own thread,
+# so the liveness checks go on meanwhile.
+SUPERVISOR_PROBE_TIMEOUT_S = 30.0
 
 
 def admin_key_from_env(env: dict[str, str] | None = None) -> str:
@@ -100,6 +108,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-build", action="store_true", help="fail instead of building models")
     p.add_argument(
         "--probe-interval", type=float, default=5.0, help="end-to-end probe, seconds; 0 disables"
+    )
+    p.add_argument(
+        "--hang-after",
+        type=float,
+        default=RestartRules.hang_after_s,
+        help="replace a tritonserver or stub that fails every liveness check this long, s",
     )
     p.add_argument("--check", action="store_true", help="start, probe, shut down (smoke test)")
     args = p.parse_args(argv)
@@ -209,10 +223,26 @@ def restart(server: TritonProcess, drain: bool = True) -> None:
 def probe_once(server: TritonProcess) -> tuple[ProbeOutcome, str]:
     """One short end-to-end synthesis; SPEED varies so the response cache cannot answer."""
     try:
-        probe(server.http_url, SUPERVISOR_PROBE_TEXT, speed=round(random.uniform(0.9, 1.1), 4))
+        probe(
+            server.http_url,
+            SUPERVISOR_PROBE_TEXT,
+            speed=round(random.uniform(0.9, 1.1), 4),
+            timeout_s=SUPERVISOR_PROBE_TIMEOUT_S,
+        )
     except Exception as exc:  # noqa: BLE001 - every failure is classified
         return classify_probe_error(str(exc)), f"{type(exc).__name__}: {exc}"
     return ProbeOutcome.OK, ""
+
+
+def check_liveness(
+    server_pid: int, http_url: str, stubs: list[ProcStat], timeout_s: float
+) -> LivenessCheck:
+    """One round of liveness observations (the rules are in supervision.py)."""
+    stat = read_stat(server_pid)
+    state = stat.state if stat is not None else None
+    # A stopped server cannot answer: spare the HTTP timeout.
+    answers = state not in UNRESPONSIVE_STATES and is_live(http_url, timeout_s)
+    return LivenessCheck(answers, state, {stub.pid: stub.state for stub in stubs})
 
 
 def watch(
@@ -223,53 +253,78 @@ def watch(
     rules: RestartRules | None = None,
 ) -> int:
     """Block until Ctrl-C or SIGTERM (0) or until the supervisor gives up (1): check every
-    second that tritonserver runs, probe end to end every `interval` seconds, and restart
-    Triton as `supervision.Supervisor` decides. The frontend keeps running meanwhile and
-    answers 503 with Retry-After (its own health probe and retries see the outage)."""
+    second that tritonserver runs and that it and its stubs are live, probe end to end every
+    `interval` seconds (in a thread: a slow probe never delays the liveness checks), and
+    restart Triton as `supervision.Supervisor` decides. The frontend keeps running meanwhile
+    and answers 503 with Retry-After (its deadlines, health probe and retries see the
+    outage)."""
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     supervisor = Supervisor(rules)
     stubs = python_backend_instances(load_repository(server.opts.repository))
     next_probe = time.monotonic() + interval
-    while not stop.wait(1.0):
-        action = Action.NONE
-        if server.proc is not None and server.proc.poll() is not None:
-            print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
-            action = supervisor.server_exited()
-        elif server.proc is not None and (alive := count_stubs(server.proc.pid)) < stubs:
-            print(f"a Python stub died: {alive} of {stubs} running", flush=True)
-            action = supervisor.stubs_missing()
-        elif interval > 0 and time.monotonic() >= next_probe:
-            outcome, detail = probe_once(server)
-            if outcome is not ProbeOutcome.OK:
-                print(f"end-to-end probe {outcome.value}: {detail}", flush=True)
-            action = supervisor.probe_result(outcome)
-            next_probe = time.monotonic() + interval
-        if frontend is not None and frontend.poll() is not None:
-            print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
-            frontend = None
-        if action is Action.GIVE_UP:
-            print(
-                f"giving up: more than {supervisor.rules.max_restarts} restarts within "
-                f"{supervisor.rules.window_s:.0f} s",
-                flush=True,
-            )
-            return 1
-        if action in (Action.RESTART_NOW, Action.RESTART_DRAINED):
-            supervisor.restarted()
-            count = supervisor.restarts_in_window()
-            print(
-                f"restarting tritonserver ({count} in the last "
-                f"{supervisor.rules.window_s:.0f} s, at most {supervisor.rules.max_restarts})",
-                flush=True,
-            )
-            try:
-                restart(server, drain=action is Action.RESTART_DRAINED)
-                print("tritonserver restarted, probe ok", flush=True)
-            except Exception as exc:  # noqa: BLE001 - the next check sees the outcome
-                print(f"restart failed: {type(exc).__name__}: {exc}", flush=True)
-            next_probe = time.monotonic() + min(interval, 5.0) if interval > 0 else next_probe
+    prober = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="probe")
+    probing: concurrent.futures.Future[tuple[ProbeOutcome, str]] | None = None
+    try:
+        while not stop.wait(1.0):
+            action = Action.NONE
+            running = stub_stats(server.proc.pid) if server.proc is not None else []
+            if server.proc is not None and server.proc.poll() is not None:
+                print(f"tritonserver exited ({server.proc.returncode}):\n{server.log_tail()}")
+                action = supervisor.server_exited()
+            elif server.proc is not None and len(running) < stubs:
+                print(f"a Python stub died: {len(running)} of {stubs} running", flush=True)
+                action = supervisor.stubs_missing()
+            elif server.proc is not None:
+                check = check_liveness(
+                    server.proc.pid, server.http_url, running, supervisor.rules.liveness_timeout_s
+                )
+                action, hung = supervisor.liveness(check)
+                if hung:
+                    what = ", ".join(f"{subject} ({why})" for subject, why in hung.items())
+                    prefix = "tritonserver" if "tritonserver" in hung else "a Python stub"
+                    print(
+                        f"{prefix} hung: {what} for {supervisor.rules.hang_after_s:.0f} s",
+                        flush=True,
+                    )
+            if action is Action.NONE and probing is not None and probing.done():
+                outcome, detail = probing.result()
+                probing = None
+                if outcome is not ProbeOutcome.OK:
+                    print(f"end-to-end probe {outcome.value}: {detail}", flush=True)
+                action = supervisor.probe_result(outcome)
+                next_probe = time.monotonic() + interval
+            if interval > 0 and probing is None and time.monotonic() >= next_probe:
+                probing = prober.submit(probe_once, server)
+            if frontend is not None and frontend.poll() is not None:
+                print(f"frontend exited ({frontend.returncode}); see {logs / 'frontend.log'}")
+                frontend = None
+            if action is Action.GIVE_UP:
+                print(
+                    f"giving up: more than {supervisor.rules.max_restarts} restarts within "
+                    f"{supervisor.rules.window_s:.0f} s",
+                    flush=True,
+                )
+                return 1
+            if action in (Action.RESTART_NOW, Action.RESTART_DRAINED):
+                supervisor.restarted()
+                count = supervisor.restarts_in_window()
+                print(
+                    f"restarting tritonserver ({count} in the last "
+                    f"{supervisor.rules.window_s:.0f} s, at most {supervisor.rules.max_restarts})",
+                    flush=True,
+                )
+                try:
+                    restart(server, drain=action is Action.RESTART_DRAINED)
+                    print("tritonserver restarted, probe ok", flush=True)
+                except Exception as exc:  # noqa: BLE001 - the next check sees the outcome
+                    print(f"restart failed: {type(exc).__name__}: {exc}", flush=True)
+                probing = None  # a probe of the old server says nothing about the new one
+                supervisor.hangs.reset()  # the restart itself took a while
+                next_probe = time.monotonic() + min(interval, 5.0) if interval > 0 else next_probe
+    finally:
+        prober.shutdown(wait=False, cancel_futures=True)
     print("\nshutting down")
     return 0
 
@@ -352,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"frontend did not start; see {logs / 'frontend.log'}")
         print("Ctrl-C to stop.")
-        code = 0 if args.check else watch(server, frontend, args.probe_interval, logs)
+        rules = RestartRules(hang_after_s=args.hang_after)
+        code = 0 if args.check else watch(server, frontend, args.probe_interval, logs, rules)
     except (ServerError, ProbeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(server.log_tail(), file=sys.stderr)

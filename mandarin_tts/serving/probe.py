@@ -6,6 +6,8 @@ Readiness alone is not enough on Triton 2.51: a crashed Python stub is not resta
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +89,16 @@ def synthesize_http(
     return Synthesis(audio=audio, sample_rate=sample_rate)
 
 
+def is_live(http_url: str, timeout_s: float = 2.0) -> bool:
+    """Triton answers /v2/health/live with 200 within `timeout_s`. Its HTTP threads answer
+    this however busy the models are, so only a hung or dead server fails it."""
+    try:
+        with urllib.request.urlopen(f"http://{http_url}/v2/health/live", timeout=timeout_s) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def probe(
     http_url: str,
     text: str = PROBE_TEXT,
@@ -94,8 +106,9 @@ def probe(
     model: str = c.MODEL_ENSEMBLE,
     sample_rate: int = c.OUTPUT_SAMPLE_RATE,
     speech: bool = True,
+    timeout_s: float = 60.0,
 ) -> Synthesis:
-    result = synthesize_http(http_url, text, speed, model=model)
+    result = synthesize_http(http_url, text, speed, timeout_s=timeout_s, model=model)
     check_speech(result, text, sample_rate, speech)
     return result
 

@@ -39,6 +39,8 @@ class Word:
     text: str
     syllables: list[str] = field(default_factory=list)
     is_letters: bool = False
+    # Read exactly as given (an inline pronunciation span): sandhi leaves it alone.
+    fixed: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Tone sandhi on G2P output: 一 and 不, then third-tone runs, phrase by phrase.
 
-A phrase is a run of Chinese words between pauses (punctuation or spelled letters);
-sandhi never crosses a pause.
+A phrase is a run of Chinese words between pauses (punctuation, spelled letters or a
+fixed reading from inline markup); sandhi never crosses a pause.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _with_tone(syllable: str, tone: str) -> str:
 def phrases(tokens: list[Token]) -> Iterator[list[Word]]:
     run: list[Word] = []
     for token in tokens:
-        if isinstance(token, Word) and not token.is_letters:
+        if isinstance(token, Word) and not token.is_letters and not token.fixed:
             run.append(token)
             continue
         if run:
@@ -43,8 +43,8 @@ def _yi_tone(chars: str, tones: list[str], k: int, word: Word, pos: int) -> str:
     prev = chars[k - 1] if k > 0 else ""
     nxt = chars[k + 1] if k + 1 < len(chars) else ""
     after_next = chars[k + 2] if k + 2 < len(chars) else ""
-    if prev and prev == nxt:
-        return "5"  # 看一看
+    if prev and prev == nxt and prev not in _BETWEEN_NUMBERS:
+        return "5"  # 看一看 (but 二点一点三 is a version number)
     if prev in ("第", "月") or prev in _DIGIT_NUMERALS or prev in _MAGNITUDES:
         return "1"  # 第一, 十一, 二零一五, 三月一日
     if prev == "点" and k > 1 and chars[k - 2] in _DIGIT_NUMERALS:

@@ -31,10 +31,11 @@ class KanttsTextFrontend:
     def __init__(self, manifest: VoiceManifest) -> None:
         from mandarin_tts.kantts.tables import UnitTables
         from mandarin_tts.kantts.units import KanttsUnitsFrontend
+        from mandarin_tts.text.lexicon import lexicon_from_env
 
         path = manifest.path(UNIT_TABLES_ROLE)
         tables = UnitTables.from_json(path.read_text(encoding="utf-8"), source=str(path))
-        self._units = KanttsUnitsFrontend(tables)
+        self._units = KanttsUnitsFrontend(tables, lexicon=lexicon_from_env())
 
     def encode(self, text: str, speaker: str, emotion: str) -> EncodedText:
         from mandarin_tts.kantts.errors import KanttsUnitsError

@@ -80,3 +80,21 @@ def frontend(triton_server: RunningServer, tmp_path_factory) -> Iterator[Fronten
         yield proc.start()
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="module")
+def large_body_frontend(
+    triton_server: RunningServer, tmp_path_factory
+) -> Iterator[FrontendProcess]:
+    """The frontend with a 2 MB body limit, so that hostile SSML documents larger than the
+    default 256 KiB reach the SSML parser (tests/integration/test_ssml.py)."""
+    proc = FrontendProcess(
+        triton_server.grpc_url,
+        "--max-body-bytes",
+        str(2 * 1024 * 1024),
+        log_dir=tmp_path_factory.mktemp("frontend-large-body"),
+    )
+    try:
+        yield proc.start()
+    finally:
+        proc.stop()

@@ -6,6 +6,7 @@ import re
 
 from mandarin_tts.text.normalize.readings import (
     read_cardinal,
+    read_code,
     read_decimal,
     read_fraction,
 )
@@ -36,6 +37,24 @@ def _arithmetic(m: re.Match[str]) -> str:
 @rule("letter_number_hyphen", r"(?<=[A-Za-z])-(?=\d)")
 def _letter_number_hyphen(m: re.Match[str]) -> str:
     return " "  # COVID-19, Wi-Fi 6: the hyphen is not a minus sign
+
+
+def _is_ip_address(parts: list[str]) -> bool:
+    return len(parts) == 4 and all(len(p) <= 3 and int(p) <= 255 for p in parts)
+
+
+@rule("dotted_number", r"(?<![\d.])\d+(?:\.\d+){2,}(?!\d|\.\d)")
+def _dotted_number(m: re.Match[str]) -> str:
+    """Versions (2.1.3 -> 二点一点三) and IP addresses (192.168.1.1, digit by digit)."""
+    parts = m.group(0).split(".")
+    if _is_ip_address(parts):
+        return "点".join(read_code(p) for p in parts)
+    return "点".join(read_cardinal(p) for p in parts)
+
+
+@rule("version", r"(?<=[vV])\s?(\d+)\.(\d+)(?!\d|\.\d)")
+def _version(m: re.Match[str]) -> str:
+    return f"{read_cardinal(m.group(1))}点{read_cardinal(m.group(2))}"  # v2.10: 二点十
 
 
 @rule("range", rf"(?<![\d.])({_NUMBER})\s*[-~]\s*({_NUMBER})(?![\d.])")
@@ -86,6 +105,8 @@ RULES: list[Rule] = [
     _grouped_thousands,
     _arithmetic,
     _letter_number_hyphen,
+    _dotted_number,
+    _version,
     _range,
     _score_ratio,
     _ordinal,

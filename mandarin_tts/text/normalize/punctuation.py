@@ -40,12 +40,13 @@ def spoken_address_symbols(text: str) -> str:
     return _ADDRESS_AT.sub("艾特", _ADDRESS_DOT.sub("点", text))
 
 
-def canonical_punctuation(text: str) -> str:
+def canonical_punctuation(text: str, at_start: bool = True) -> str:
+    """`at_start`: the text begins the sentence (a leading pause mark separates nothing)."""
     text = text.translate(_TABLE)
     text = _DROP.sub(" ", text)
     text = re.sub(r"\s*([" + PAUSE_PUNCTUATION + r"])\s*", r"\1", text)
     text = _PAUSE_RUN.sub(_strongest, text)
-    return text.lstrip(PAUSE_PUNCTUATION + " ")
+    return text.lstrip(PAUSE_PUNCTUATION + " ") if at_start else text
 
 
 def uppercase_letters(text: str) -> str:

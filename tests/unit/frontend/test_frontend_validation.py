@@ -58,12 +58,16 @@ BAD_TTS = [
     ({"text": "你好", "pitch": 3}, InvalidParameter, "'pitch'"),
     ({"text": "你好", "energy": 0}, InvalidParameter, "'energy'"),
     ({"text": "你好", "volume": 2.5}, InvalidParameter, "'volume'"),
-    ({"text": "你好", "format": "mp3"}, InvalidParameter, "supported: flac, ogg, wav"),
+    (
+        {"text": "你好", "format": "wma"},
+        InvalidParameter,
+        "supported: alaw, flac, mp3, mulaw, ogg, ogg_opus, opus, pcm, wav",
+    ),
     ({"text": "你好", "stream": "yes"}, InvalidParameter, "'stream'"),
     (
         {"text": "你好", "format": "flac", "stream": True},
         InvalidParameter,
-        "streaming supports wav and pcm",
+        "flac cannot be streamed",
     ),
 ]
 
@@ -86,7 +90,7 @@ def test_openai_request_mapping() -> None:
         MAX,
     )
     assert req.audio_format is AudioFormat.OPUS and req.params.speed == 1.25 and req.text == "你好"
-    assert parse_openai_request({"input": "你好"}, MAX).audio_format is AudioFormat.WAV
+    assert parse_openai_request({"input": "你好"}, MAX).audio_format is AudioFormat.MP3
     assert (
         parse_openai_request({"input": "你好", "response_format": "pcm"}, MAX).audio_format
         is AudioFormat.PCM
@@ -96,9 +100,9 @@ def test_openai_request_mapping() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"input": "你好", "response_format": "mp3"}, "supported: flac, opus, pcm, wav"),
-        ({"input": "你好", "response_format": "aac"}, "'response_format' 'aac' is not supported"),
-        ({"input": "你好", "speed": 4.0}, "'speed' is 4.0"),
+        ({"input": "你好", "response_format": "wma"}, "supported: aac, flac, mp3, opus, pcm, wav"),
+        ({"input": "你好", "response_format": "ogg"}, "'response_format' 'ogg' is not supported"),
+        ({"input": "你好", "speed": 4.5}, "'speed' is 4.5"),
         ({"text": "你好"}, "'input' is required"),
         ({"input": "你好", "voice": 3}, "'voice' must be a string"),
     ],

@@ -18,6 +18,7 @@ from frontend.validation import (
     MAX_NAME_CHARS,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
+    OPENAI_SPEED_RANGE,
     VOLUME_RANGE,
     parse_openai_request,
     parse_tts_request,
@@ -84,7 +85,7 @@ def test_documented_limits_are_the_validators_constants(doc: dict[str, Any]) -> 
     }
     for name, bounds in ranges.items():
         assert (tts[name]["minimum"], tts[name]["maximum"]) == bounds, name
-    assert (speech["speed"]["minimum"], speech["speed"]["maximum"]) == contract.SPEED_RANGE
+    assert (speech["speed"]["minimum"], speech["speed"]["maximum"]) == OPENAI_SPEED_RANGE
     assert tts["format"]["enum"] == [*sorted(NATIVE_FORMATS), None]
     assert speech["response_format"]["enum"] == [*sorted(OPENAI_FORMATS), None]
     limits = schema(doc, "Limits")["properties"]
@@ -135,7 +136,18 @@ def test_formats_defaults_and_streaming_match_the_validators(
                 parse({text: "你好", fmt: value, "stream": True}, CONFIG.max_text_chars)
         assert documented_streamable == plain.audio_format.streamable, value
     with pytest.raises(InvalidParameter):
-        parse({text: "你好", fmt: "mp3"}, CONFIG.max_text_chars)
+        parse({text: "你好", fmt: "wma"}, CONFIG.max_text_chars)
+    # Documented sample rates are accepted with every format that lists them.
+    rates = props["sample_rate"]
+    for value in props[fmt]["enum"]:
+        allowed = rates["x-format-sample-rates"].get(value, rates["enum"][:-1])
+        for rate in rates["enum"][:-1]:
+            request = {text: "你好", fmt: value, "sample_rate": rate}
+            if rate in allowed:
+                assert parse(request, CONFIG.max_text_chars).sample_rate == rate
+            else:
+                with pytest.raises(InvalidParameter):
+                    parse(request, CONFIG.max_text_chars)
 
 
 def test_error_responses_list_every_error_code(doc: dict[str, Any]) -> None:
@@ -188,9 +200,11 @@ def test_voice_fields_and_the_voices_endpoint_follow_the_catalogue(tmp_path: Pat
     assert tts["emotion"]["enum"] == ["happy", "neutral", "sad", None]
     assert tts["voice"]["maxLength"] == MAX_NAME_CHARS
     # The OpenAI route: our voices plus OpenAI's names (aliases of the default), not null.
-    assert speech["voice"]["enum"][:2] == ["baker", "aishu"] and "alloy" in speech["voice"]["enum"]
-    assert speech["voice"]["type"] == "string"
-    assert set(speech["voice"]["enum"][2:]) == set(OPENAI_VOICE_ALIASES)
+    # A name or OpenAI's object form {"id": name}.
+    by_name, by_object = speech["voice"]["anyOf"]
+    assert by_name["enum"][:2] == ["baker", "aishu"] and "alloy" in by_name["enum"]
+    assert by_name["type"] == "string" and by_object["properties"]["id"]["enum"] == by_name["enum"]
+    assert set(by_name["enum"][2:]) == set(OPENAI_VOICE_ALIASES)
     voices = doc["paths"]["/v1/voices"]["get"]
     assert voices["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Voices"
@@ -215,10 +229,11 @@ def test_served_document_and_answers_agree_with_the_catalogue(tmp_path: Path) ->
                 (await client.post("/v1/tts", json={"text": "你好", "voice": v})).status
                 for v in enum
             ]
-            speech_enum = schema(served, "SpeechRequest")["properties"]["voice"]["enum"]
+            speech_voice = schema(served, "SpeechRequest")["properties"]["voice"]
+            speech_enum = speech_voice["anyOf"][0]["enum"]
             speech = [
                 (await client.post("/v1/audio/speech", json={"input": "你好", "voice": v})).status
-                for v in speech_enum
+                for v in [*speech_enum, *({"id": name} for name in speech_enum)]
             ]
             return served, voices, accepted, speech
 

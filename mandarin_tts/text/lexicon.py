@@ -1,0 +1,156 @@
+"""Pronunciation lexicons: word -> toned pinyin, applied as inline spans before G2P.
+
+File format (UTF-8), one entry a line, `#` starts a comment:
+
+    曾先生   zeng1 xian1 sheng5
+    Tesla	te4 si1 la1
+
+The word is everything before the first tab, or before the first space when the line has
+no tab; the rest is the reading. A deployment names its file with MANDARIN_TTS_LEXICON; the
+text frontend loads it at start and reloads it when its mtime changes (checked at most once
+a second). A bad line is logged with its number and skipped; the other entries still apply.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from mandarin_tts.text.inline import (
+    InlineMarkupError,
+    check_span,
+    map_plain,
+    mark,
+    parse_syllables,
+    strip_markup,
+)
+
+log = logging.getLogger(__name__)
+
+LEXICON_ENV = "MANDARIN_TTS_LEXICON"
+MAX_WORD_CHARS = 32
+RELOAD_CHECK_S = 1.0
+
+
+class LexiconError(ValueError):
+    """A lexicon entry is malformed; the message names the entry (or line)."""
+
+
+class Lexicon:
+    """Word -> syllables; `apply` marks the words it finds, longest match first."""
+
+    def __init__(self, entries: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.entries: dict[str, tuple[str, ...]] = dict(entries or {})
+        words = sorted(self.entries, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def apply(self, text: str) -> str:
+        """Matched words in the plain runs of `text` become spans (existing spans win)."""
+        pattern = self._pattern
+        if pattern is None:
+            return text
+
+        def replace(run: str) -> str:
+            return pattern.sub(lambda m: mark(m.group(0), self.entries[m.group(0)]), run)
+
+        return map_plain(text, replace)
+
+
+def parse_entry(word: str, pinyin: str, where: str) -> tuple[str, tuple[str, ...]]:
+    """One checked entry; raises LexiconError naming `where`."""
+    word = word.strip()
+    if not word:
+        raise LexiconError(f"{where}: the word is empty")
+    if len(word) > MAX_WORD_CHARS:
+        raise LexiconError(
+            f"{where}: the word has {len(word)} characters; at most {MAX_WORD_CHARS}"
+        )
+    if any(c.isspace() for c in word):
+        raise LexiconError(f"{where}: the word {word[:20]!r} contains whitespace")
+    if strip_markup(word) != word:
+        raise LexiconError(f"{where}: the word contains private-use characters")
+    try:
+        syllables = parse_syllables(pinyin, where)
+        check_span(word, syllables, where)
+    except InlineMarkupError as error:
+        raise LexiconError(str(error)) from None
+    return word, syllables
+
+
+def from_mapping(items: Iterable[tuple[str, str]], source: str = "lexicon") -> Lexicon:
+    """Strict: the first bad entry raises (per-request lexicons)."""
+    entries: dict[str, tuple[str, ...]] = {}
+    for word, pinyin in items:
+        key, syllables = parse_entry(word, pinyin, f"{source} entry {word[:20]!r}")
+        entries[key] = syllables
+    return Lexicon(entries)
+
+
+def parse_lexicon_text(text: str, source: str) -> tuple[Lexicon, list[str]]:
+    """Lenient: (the good entries, one message per bad line)."""
+    entries: dict[str, tuple[str, ...]] = {}
+    errors: list[str] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        sep = "\t" if "\t" in line else " "
+        word, _, pinyin = line.partition(sep)
+        try:
+            key, syllables = parse_entry(word, pinyin, f"{source}:{n}")
+        except LexiconError as error:
+            errors.append(str(error))
+            continue
+        entries[key] = syllables
+    return Lexicon(entries), errors
+
+
+class LexiconFile:
+    """A lexicon file kept current: `current()` reloads it after its mtime changed."""
+
+    def __init__(self, path: Path, check_s: float = RELOAD_CHECK_S) -> None:
+        self.path = path
+        self.check_s = check_s
+        self._lock = threading.Lock()
+        self._mtime: int | None = None
+        self._checked = float("-inf")
+        self._lexicon = Lexicon()
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            mtime = self.path.stat().st_mtime_ns
+            if mtime == self._mtime:
+                return
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            if self._mtime is not None or self._checked == float("-inf"):
+                log.error("lexicon %s cannot be read (%s); no file entries apply", self.path, error)
+            self._mtime, self._lexicon = None, Lexicon()
+            return
+        lexicon, errors = parse_lexicon_text(text, str(self.path))
+        for message in errors:
+            log.error("lexicon entry skipped: %s", message)
+        log.info("lexicon %s: %d entries loaded", self.path, len(lexicon))
+        self._mtime, self._lexicon = mtime, lexicon
+
+    def current(self) -> Lexicon:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked >= self.check_s:
+                self._load()
+                self._checked = now
+            return self._lexicon
+
+
+def lexicon_from_env(environ: Mapping[str, str] | None = None) -> LexiconFile | None:
+    path = (os.environ if environ is None else environ).get(LEXICON_ENV, "").strip()
+    return LexiconFile(Path(path)) if path else None

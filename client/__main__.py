@@ -70,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"delivered rate, one of {', '.join(map(str, SAMPLE_RATES))} (default: the "
         "voice's; 8000 for mulaw/alaw)",
     )
+    parser.add_argument(
+        "--lexicon",
+        metavar="FILE",
+        help="readings for this request: one 'word toned-pinyin' per line, # comments "
+        "(sent as /v1/tts `lexicon`); SSML needs no option: text starting with <speak is SSML",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     if args.ws and args.via != "frontend":
@@ -77,6 +83,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.ws and args.format not in STREAMED_FORMATS:
         parser.error(f"--ws streams {', '.join(sorted(STREAMED_FORMATS))}, not {args.format}")
     return args
+
+
+def read_lexicon(path: str) -> dict[str, str]:
+    """A lexicon file ('word pinyin ...' per line, '#' comments) as /v1/tts's `lexicon`;
+    a line without a reading raises ValueError naming it (the server checks the readings)."""
+    entries: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        word, _, reading = line.partition(" ") if " " in line else line.partition("\t")
+        if not reading.strip():
+            raise ValueError(f"{path}:{number}: expected 'word toned-pinyin', got {line!r}")
+        entries[word.strip()] = " ".join(reading.split())
+    return entries
 
 
 def _read_text(args: argparse.Namespace) -> str | None:
@@ -131,6 +152,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot read the text: {error}")
     if text is not None and not text.strip():
         return _fail("the text is empty")
+    try:
+        lexicon = read_lexicon(args.lexicon) if args.lexicon else None
+    except (OSError, ValueError) as error:
+        return _fail(f"cannot read the lexicon: {error}")
+    if lexicon and (args.ws or args.via != "frontend"):
+        return _fail("--lexicon is sent to POST /v1/tts: leave --ws and --via out")
     sink = _Sink(to_stdout=args.output == STDIO)
     long_text = text is None or len(text) > 100 or args.file is not None
     options: dict[str, Any] = {
@@ -164,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 audio_format=args.format,
                 sample_rate=args.sample_rate,
                 api_key=args.api_key,
+                lexicon=lexicon,
                 **options,
             ):
                 sink(block)

@@ -71,6 +71,7 @@ def stream(
     api_key: str | None = None,
     timeout_s: float = 600.0,
     show_progress: bool = False,
+    lexicon: dict[str, str] | None = None,
 ) -> Iterator[bytes]:
     """POST /v1/tts; the audio bytes as they arrive.  Streamable formats are streamed and the
     progress is the audio seconds received (decoded from the format's own framing) against
@@ -83,6 +84,7 @@ def stream(
         ("speaker", speaker),
         ("emotion", emotion),
         ("sample_rate", sample_rate),
+        ("lexicon", lexicon),
     ):
         if value is not None:
             fields[name] = value

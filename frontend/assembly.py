@@ -76,7 +76,12 @@ class Assembler:
     plan: PausePlan = PausePlan()
 
     def piece(
-        self, audio: np.ndarray, pause_after: Pause, is_last: bool, pause_ms: float | None = None
+        self,
+        audio: np.ndarray,
+        pause_after: Pause,
+        is_last: bool,
+        pause_ms: float | None = None,
+        lead_ms: float = 0.0,
     ) -> np.ndarray:
         """The chunk's prepared audio followed by its pause (none after the last chunk);
         an explicit `pause_ms` (an SSML break) replaces it, also after the last chunk.
@@ -91,9 +96,10 @@ class Assembler:
         if pause_ms is not None:
             pause = round(pause_ms / 1000.0 * self.sample_rate)
         gap = max(0, pause - quiet_tail(trimmed, self.plan.trim_threshold)) if pause else 0
-        if gap == 0:
+        lead = round(lead_ms / 1000.0 * self.sample_rate)  # an SSML break before any text
+        if gap == 0 and lead == 0:
             return body
-        return np.concatenate([body, np.zeros(gap, np.float32)])
+        return np.concatenate([np.zeros(lead, np.float32), body, np.zeros(gap, np.float32)])
 
 
 def apply_volume(audio: np.ndarray, volume: float) -> np.ndarray:

@@ -56,6 +56,8 @@ class Chunk:
     pause_ms: float | None = None
     # SSML prosody of this chunk, on top of the request's speed/pitch/volume.
     prosody: Prosody = NEUTRAL
+    # Silence before the chunk, in ms: an SSML break before any text (first chunk only).
+    lead_ms: float = 0.0
 
 
 # Model input units of a text (the voice's text frontend, after normalization); raises

@@ -107,13 +107,16 @@ class TTSService:
                 "apply; leave pitch out for this voice"
             )
         chunks: list[Chunk] = []
+        lead_ms = 0.0  # breaks before the first speech become leading silence
         for segment in segments:
             text = request.lexicon.apply(segment.text) if request.lexicon else segment.text
             pieces = [
                 dataclasses.replace(c, prosody=segment.prosody) for c in self._split(text, choice)
             ]
             if not pieces:  # e.g. only punctuation: its break still follows what came before
-                if segment.break_after_ms is not None and chunks:
+                if segment.break_after_ms is not None and not chunks:
+                    lead_ms += segment.break_after_ms
+                elif segment.break_after_ms is not None:
                     before = chunks[-1].pause_ms or 0.0
                     chunks[-1] = dataclasses.replace(
                         chunks[-1], pause_ms=before + segment.break_after_ms
@@ -123,6 +126,8 @@ class TTSService:
                 pieces[-1] = dataclasses.replace(pieces[-1], pause_ms=segment.break_after_ms)
             elif not segment.ends_at_boundary():
                 pieces[-1] = dataclasses.replace(pieces[-1], pause_after=Pause.NONE)
+            if not chunks and lead_ms:
+                pieces[0] = dataclasses.replace(pieces[0], lead_ms=lead_ms)
             chunks.extend(pieces)
         if not chunks:
             raise nothing_to_speak(request.text if request.ssml is None else "")
@@ -157,7 +162,11 @@ class TTSService:
             async for chunk, audio in ordered:
                 index += 1
                 piece = assembler.piece(
-                    audio, chunk.pause_after, is_last=index == len(chunks), pause_ms=chunk.pause_ms
+                    audio,
+                    chunk.pause_after,
+                    is_last=index == len(chunks),
+                    pause_ms=chunk.pause_ms,
+                    lead_ms=chunk.lead_ms,
                 )
                 volume = min(request.volume * chunk.prosody.volume, VOLUME_RANGE[1])
                 yield apply_volume(piece, volume)

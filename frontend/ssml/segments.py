@@ -81,7 +81,11 @@ class _Walker:
         elif break_ms is not None and self.segments:
             last = self.segments[-1]  # consecutive breaks add up
             last.break_after_ms = (last.break_after_ms or 0.0) + break_ms
-        # A break before any text has no audio to follow: the output starts with speech.
+        elif break_ms is not None:
+            # A break before any text: an empty segment carries it, and the service turns
+            # it into silence before the first speech (as SSML 1.1 and the cloud services do).
+            p = self.prosody
+            self.segments.append(SpeechSegment("", p.speed, p.pitch, p.volume, break_ms))
 
     def end_sentence(self, paragraph: bool) -> None:
         """</s> and </p>: the text before ends a sentence (a paragraph), unless a break or

@@ -39,7 +39,9 @@ MEL_REPLAY_BOUND = 0.05
 # Decoder and postnet are long, so a replayed mask more often flips an int8 rounding; the
 # reference draws new masks each run: 11-19 of 23 sentences were this close over 9 runs
 # (2026-11-21), so 0.6 failed one CI run in three. Every sentence stays within the bound.
-MIN_MEL_CLOSE_SENTENCES = 0.35
+# On the EPYC: 14-18 in five runs, and 7 once in a fresh-clone CI run (2026-12-02), so 0.35
+# (8) was not safe either.
+MIN_MEL_CLOSE_SENTENCES = 0.25
 
 
 @pytest.fixture(scope="module")

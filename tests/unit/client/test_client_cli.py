@@ -287,3 +287,19 @@ def test_ws_mode_reads_stdin_as_it_arrives(
     assert main(["--ws", "-", "-o", "-", "--url", frontend_url, "--format", "pcm"]) == 0
     samples = np.frombuffer(out.getvalue(), "<i2")
     assert samples.size / 16000 > 100 * len(text) / 16000  # all of it spoken
+
+
+def test_lexicon_file_is_sent_and_checked(
+    frontend_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lexicon, output = tmp_path / "lex.txt", tmp_path / "lex.wav"
+    args = ["我姓曾。", "-o", str(output), "--url", frontend_url, "--lexicon", str(lexicon)]
+    lexicon.write_text("# surnames\n曾 zeng1\n", encoding="utf-8")
+    assert main(args) == 0 and sf.info(str(output)).frames > 0
+    lexicon.write_text("曾 zeng9\n", encoding="utf-8")  # no such tone: the server's 400
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 400" in err and "zeng9" in err
+    lexicon.write_text("曾\n", encoding="utf-8")  # no reading: the client names the line
+    assert main(args) == 1
+    assert f"{lexicon}:1" in capsys.readouterr().err

@@ -3,8 +3,6 @@ hostile documents refused fast."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from frontend.errors import InvalidSsml
@@ -39,11 +37,15 @@ def test_break_values(attrs: str, ms: float) -> None:
     assert parse_ssml(f"<speak>一<break {attrs}/>二</speak>")[0].break_after_ms == ms
 
 
-def test_consecutive_breaks_add_up_and_a_leading_break_is_dropped() -> None:
+def test_consecutive_breaks_add_up_and_a_leading_break_is_an_empty_segment() -> None:
     segments = parse_ssml(
         "<speak><break time='1s'/>一<break time='200ms'/><break time='300ms'/>二</speak>"
     )
-    assert [(s.text, s.break_after_ms) for s in segments] == [("一", 500.0), ("二", None)]
+    assert [(s.text, s.break_after_ms) for s in segments] == [
+        ("", 1000.0),  # the service makes it silence before the first speech
+        ("一", 500.0),
+        ("二", None),
+    ]
 
 
 def test_speak_p_s_mark_sentences_and_paragraphs() -> None:
@@ -201,11 +203,10 @@ MANY = "<speak>" + "<break time='1ms'/>" * 3_000 + "</speak>"
         ("<speak>" + "字" * 20_001 + "</speak>", "more than 20000 characters"),
     ],
 )
-def test_hostile_documents_are_refused_within_100_ms(doc: str, message: str) -> None:
-    start = time.perf_counter()
+def test_hostile_documents_are_refused(doc: str, message: str) -> None:
+    # (How fast: tests/integration/test_ssml.py times them through the real service.)
     with pytest.raises(InvalidSsml, match=message):
         parse_ssml(doc)
-    assert time.perf_counter() - start < 0.1
 
 
 def test_is_ssml() -> None:

@@ -185,3 +185,18 @@ def test_chunk_prosody_multiplies_and_is_clamped() -> None:
     scaled = with_prosody(params, Prosody(speed=0.5, pitch=1.1, volume=2.0))
     assert (scaled.speed, round(scaled.pitch, 3)) == (0.75, 1.32)
     assert with_prosody(params, Prosody(speed=2.0)).speed == 2.0  # 3.0 clamped
+
+
+def test_a_break_before_any_text_is_leading_silence() -> None:
+    async def test(client: TestClient, synth: FakeSynthesizer) -> None:
+        plain = await client.post("/v1/tts", json={"ssml": "<speak>你好</speak>"})
+        led = await client.post(
+            "/v1/tts", json={"ssml": "<speak><break time='400ms'/>你好</speak>"}
+        )
+        assert plain.status == led.status == 200, await led.text()
+        before, after = decode(await plain.read()), decode(await led.read())
+        lead = round(0.4 * SAMPLE_RATE)
+        assert after.size == before.size + lead
+        assert not np.any(after[:lead]) and np.allclose(after[lead:], before, atol=1e-4)
+
+    run(test)

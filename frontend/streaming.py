@@ -12,12 +12,19 @@ from collections.abc import AsyncIterator
 import numpy as np
 from aiohttp import web
 
-from frontend.encoding import AudioFormat, StreamEncoder, open_encoder
+from frontend.encoding import StreamEncoder
 from frontend.errors import ApiError
 from frontend.openai_compat import audio_delta, audio_done, error_event
 
 # Encoding in the event loop is fine below this many samples (a WAV/G.711 piece is a copy).
-_INLINE_SAMPLES = 4_000
+INLINE_SAMPLES = 4_000
+
+
+async def encode_piece(encoder: StreamEncoder, piece: np.ndarray) -> bytes:
+    """`encoder.write(piece)`, in the default executor unless the piece is small."""
+    if piece.size <= INLINE_SAMPLES:
+        return encoder.write(piece)
+    return await asyncio.get_running_loop().run_in_executor(None, encoder.write, piece)
 
 
 async def first_and_rest(
@@ -37,9 +44,7 @@ async def _encoded(
 
     async def run(piece: np.ndarray) -> bytes:
         counter[0] += int(piece.size)
-        if piece.size <= _INLINE_SAMPLES:
-            return encoder.write(piece)
-        return await loop.run_in_executor(None, encoder.write, piece)
+        return await encode_piece(encoder, piece)
 
     data = await run(first)
     if data:
@@ -93,16 +98,3 @@ async def stream_sse(
     await response.write(audio_done(input_chars, counter[0] / source_rate))
     await response.write_eof()
     return counter[0]
-
-
-async def stream_pcm(
-    response: web.StreamResponse,
-    request: web.Request,
-    fmt: AudioFormat,
-    sample_rate: int,
-    first: np.ndarray,
-    rest: AsyncIterator[np.ndarray],
-) -> int:
-    """Older interface: `fmt` at the audio's own rate."""
-    encoder = open_encoder(fmt, sample_rate, sample_rate)
-    return await stream_audio(response, request, encoder, first, rest)

@@ -31,6 +31,7 @@ from frontend.chunking import Chunk, Pause
 from frontend.encoding import StreamEncoder, delivered_rate, open_encoder
 from frontend.errors import ApiError, InvalidJson, InvalidParameter, Overloaded, TextTooLong
 from frontend.security import presented_key
+from frontend.streaming import encode_piece
 from frontend.text_stream import Segment, TextSegmenter
 from frontend.validation import SynthesisRequest, parse_json_object, parse_tts_request
 from frontend.voices import VoiceChoice
@@ -66,8 +67,6 @@ READY_PIECES = 2
 FRAME_BYTES = 32 * 1024
 # Pings every HEARTBEAT_S; a peer that does not answer within half of it is dropped.
 HEARTBEAT_S = 20.0
-# Encoding below this many samples stays in the event loop (as frontend/streaming.py).
-INLINE_SAMPLES = 4_000
 
 
 class UpgradeRequired(ApiError, status=426, code="upgrade_required"): ...
@@ -421,9 +420,7 @@ class _Session:
 
     async def _encode(self, audio: np.ndarray) -> bytes:
         assert self.encoder is not None
-        if audio.size <= INLINE_SAMPLES:
-            return self.encoder.write(audio)
-        return await asyncio.get_running_loop().run_in_executor(None, self.encoder.write, audio)
+        return await encode_piece(self.encoder, audio)
 
     async def send(self) -> None:
         """Deliver the batches in order: per chunk a segment event, then its audio."""

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from frontend.prosody import NEUTRAL, Prosody
 from mandarin_tts import contract
-from mandarin_tts.text.inline import SPAN_PATTERN
+from mandarin_tts.text.inline import SPAN_PATTERN, visible_text
 
 # A chunk must stay below what one Triton request accepts: TEXT_MAX_CHARS code points, and
 # its symbols must fit AC_MAX_SYMBOLS (about 3 symbols per Chinese character; `measure`
@@ -220,7 +220,9 @@ def _join_lines(match: re.Match[str]) -> str:
 
 
 def _length(tokens: list[_Token]) -> int:
-    return len(_text_of(tokens).strip())
+    """Characters a reader sees: an inline reading span counts as its characters, not its
+    markup and pinyin (the limits are about how much is read, not how it is spelled)."""
+    return len(visible_text(_text_of(tokens)).strip())
 
 
 def _greedy(words: list[_Token], limit: int) -> list[list[_Token]]:
@@ -236,8 +238,8 @@ def _greedy(words: list[_Token], limit: int) -> list[list[_Token]]:
         if current:
             pieces.append(current)
             current = []
-        if len(word.text) <= HARD_MAX_CHARS:
-            current = [word]
+        if _length([word]) <= HARD_MAX_CHARS:
+            current = [word]  # (an inline span is at most MAX_SPAN_CHARS: never cut here)
         else:
             *whole, current = [[piece] for piece in _hard_cut(word, HARD_MAX_CHARS)]
             pieces.extend(whole)
@@ -394,9 +396,11 @@ def _smaller(chunk: Chunk) -> list[Chunk]:
 def _cut_in_two(text: str) -> list[Chunk]:
     """The cut nearest the middle that leaves something speakable on both sides."""
     middle = len(text) // 2
+    # Never inside an inline reading span: its markup must reach the text model whole.
+    inside = {i for m in re.finditer(SPAN_PATTERN, text) for i in range(m.start() + 1, m.end())}
     for offset in range(len(text)):
         for cut in (middle - offset, middle + offset):
-            if 0 < cut < len(text):
+            if 0 < cut < len(text) and cut not in inside:
                 left, right = text[:cut].strip(), text[cut:].strip()
                 if _is_speakable(left) and _is_speakable(right):
                     return [Chunk(left, Pause.NONE), Chunk(right, Pause.NONE)]

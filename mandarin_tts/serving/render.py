@@ -152,6 +152,12 @@ def _onnx_file(voice: VoiceManifest, step: str, m: ModelTier) -> str:
     return ""  # a multi-file acoustic model (Sambert): the manifest names its files
 
 
+# Repeated prompts (greetings, IVR menus) come from Triton's response cache. It sits on the
+# steps after the text frontend, keyed by symbols and mels, not on the ensemble keyed by
+# text: a reloaded deployment lexicon changes what a cached text must sound like.
+CACHED_STEPS = frozenset({c.MODEL_ACOUSTIC, c.MODEL_VOCODER})
+
+
 def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig:
     inputs, outputs = step_io(voice, step)
     params = {"step": step, "voice": voice.name}
@@ -185,6 +191,8 @@ def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig
             )
         ],
     )
+    if step in CACHED_STEPS:
+        config.response_cache.enable = True
     for key, value in params.items():
         config.parameters[key].string_value = value
     return config
@@ -197,8 +205,6 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
         max_batch_size=tier.ensemble_max_batch_size,
         input=[t.input() for t in ENSEMBLE_INPUTS],
         output=[t.output() for t in ENSEMBLE_OUTPUTS],
-        # Repeated prompts (greetings, IVR menus) come from Triton's cache.
-        response_cache=mc.ModelResponseCache(enable=True),
     )
     for model, in_map, out_map in ensemble_steps(voice):
         step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from frontend_process_helpers import FrontendProcess  # this folder is on sys.path
+from serving_helpers import EMPTY_LEXICON
 
 from mandarin_tts.serving.ephemeral import ephemeral_triton
 from mandarin_tts.serving.render import COMMITTED_REPOSITORY
 from mandarin_tts.serving.server import ADMIN_HEADER, GRPC_ADMIN_HEADER, TritonProcess
+from mandarin_tts.text.lexicon import LEXICON_ENV
 from mandarin_tts.voices.registry import MODELS_DIR_ENV
 
 # Development only: serve another repository (e.g. with a stand-in model) instead.
@@ -33,6 +35,9 @@ class RunningServer:
     metrics_url: str
     repository: Path
     log_path: Path
+    # The deployment lexicon file the server watches (MANDARIN_TTS_LEXICON); it holds only
+    # a comment unless a test writes entries (and puts the comment back when done).
+    lexicon_path: Path | None = None
     admin_headers: dict[str, str] = field(default_factory=dict)  # HTTP
     grpc_admin_headers: dict[str, str] = field(default_factory=dict)
     process: TritonProcess | None = None
@@ -55,21 +60,39 @@ def triton_server(tmp_path_factory, request):
     work = tmp_path_factory.mktemp("triton")
     repository = Path(os.environ.get(REPOSITORY_OVERRIDE_ENV, COMMITTED_REPOSITORY))
     admin_key = secrets.token_hex(8)
-    with ephemeral_triton(repository, work, admin_key=admin_key) as process:
-        try:
-            yield RunningServer(
-                http_url=process.http_url,
-                grpc_url=process.grpc_url,
-                metrics_url=process.metrics_url,
-                repository=repository,
-                log_path=process.log_path,
-                admin_headers={ADMIN_HEADER: admin_key},
-                grpc_admin_headers={GRPC_ADMIN_HEADER: admin_key},
-                process=process,
-            )
-        finally:
-            if request.session.testsfailed:
-                print(f"\n--- tritonserver log tail ({process.log_path}) ---\n{process.log_tail()}")
+    lexicon_path = work / "lexicon.txt"
+    lexicon_path.write_text(EMPTY_LEXICON, encoding="utf-8")
+    # The server (and its stubs) inherit this environment: the deployment lexicon is on.
+    previous_lexicon = os.environ.get(LEXICON_ENV)
+    os.environ[LEXICON_ENV] = str(lexicon_path)
+    try:
+        with ephemeral_triton(repository, work, admin_key=admin_key) as process:
+            yield from _serve(process, repository, admin_key, lexicon_path, request)
+    finally:
+        if previous_lexicon is None:
+            os.environ.pop(LEXICON_ENV, None)
+        else:
+            os.environ[LEXICON_ENV] = previous_lexicon
+
+
+def _serve(
+    process: TritonProcess, repository: Path, admin_key: str, lexicon_path: Path, request
+) -> Iterator[RunningServer]:
+    try:
+        yield RunningServer(
+            http_url=process.http_url,
+            grpc_url=process.grpc_url,
+            metrics_url=process.metrics_url,
+            repository=repository,
+            log_path=process.log_path,
+            lexicon_path=lexicon_path,
+            admin_headers={ADMIN_HEADER: admin_key},
+            grpc_admin_headers={GRPC_ADMIN_HEADER: admin_key},
+            process=process,
+        )
+    finally:
+        if request.session.testsfailed:
+            print(f"\n--- tritonserver log tail ({process.log_path}) ---\n{process.log_tail()}")
 
 
 @pytest.fixture(scope="module")

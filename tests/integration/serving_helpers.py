@@ -14,6 +14,9 @@ import tritonclient.grpc as grpcclient
 
 from mandarin_tts import contract as c
 
+# What the session's deployment lexicon file (conftest.py) holds between the tests that
+# write entries into it.
+EMPTY_LEXICON = "# test deployment lexicon: entries are written by the test that needs them\n"
 BASE_TEXT = "今天天气很好我们一起去公园散步然后再去图书馆看书晚上回家做饭吃饭休息一下"
 
 

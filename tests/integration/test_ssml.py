@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import tritonclient.grpc as grpcclient
 from frontend_process_helpers import FrontendProcess
-from serving_helpers import grpc_text_inputs
+from serving_helpers import EMPTY_LEXICON, grpc_text_inputs
 
 from mandarin_tts import contract as c
 from mandarin_tts.text.inline import CLOSE, OPEN, SEP
@@ -159,6 +159,48 @@ def test_phoneme_and_lexicon_change_what_the_model_is_sent(frontend, triton_serv
         lexicon={"曾": "ceng2"},
     )
     assert both.size == phoneme.size and np.allclose(both, phoneme, atol=1e-3)
+
+
+def _symbols(triton_server, text: str) -> str:
+    with grpcclient.InferenceServerClient(triton_server.grpc_url) as client:
+        result = client.infer(c.MODEL_TEXT_FRONTEND, grpc_text_inputs(text), client_timeout=60)
+    return str(result.as_numpy(c.TF_OUT_DEBUG).reshape(-1)[1].decode())
+
+
+def _wait_for_symbols(triton_server, text: str, wanted: str, timeout_s: float = 10.0) -> str:
+    """The text model's symbols once they contain `wanted` (the file is re-read at most once
+    a second), or the last ones seen."""
+    deadline = time.monotonic() + timeout_s
+    symbols = _symbols(triton_server, text)
+    while wanted not in symbols and time.monotonic() < deadline:
+        time.sleep(0.3)
+        symbols = _symbols(triton_server, text)
+    return symbols
+
+
+def test_the_deployment_lexicon_file_is_loaded_and_reloaded_by_the_server(
+    frontend, triton_server
+) -> None:
+    path = triton_server.lexicon_path
+    assert path is not None
+    assert "c eng2" in _symbols(triton_server, "我姓曾")  # G2P's reading, no entry yet
+    before, _ = speak(frontend, text="我姓曾")  # (now in Triton's response cache)
+    try:
+        path.write_text(EMPTY_LEXICON + "曾\tzeng1  # the surname\n", encoding="utf-8")
+        assert "z eng1" in _wait_for_symbols(triton_server, "我姓曾", "z eng1")
+        # Through the service: the new reading, not the cached audio of the old one; the
+        # request's own lexicon still wins over the file.
+        after, _ = speak(frontend, text="我姓曾")
+        assert after.size != before.size or not np.allclose(after, before, atol=1e-3)
+        request, _ = speak(frontend, text="我姓曾", lexicon={"曾": "ceng2"})
+        assert request.size == before.size and np.allclose(request, before, atol=1e-3)
+        # A bad line is skipped (and logged with its number); the good ones still apply.
+        path.write_text("曾 zeng1\n曾先生 not-pinyin\n", encoding="utf-8")
+        time.sleep(1.5)
+        assert "z eng1" in _symbols(triton_server, "我姓曾")
+    finally:
+        path.write_text(EMPTY_LEXICON, encoding="utf-8")
+    assert "c eng2" in _wait_for_symbols(triton_server, "我姓曾", "c eng2")
 
 
 def test_a_count_mismatch_and_bad_markup_are_400_naming_the_place(frontend) -> None:

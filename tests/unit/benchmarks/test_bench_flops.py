@@ -39,3 +39,17 @@ def test_physical_limit_fraction() -> None:
     assert limit.max_throughput == pytest.approx(4.0)
     assert limit.achieved_fraction(2.0) == pytest.approx(0.5)
     assert limit.to_dict()["max_throughput"] == pytest.approx(4.0)
+
+
+def test_int8_vocoder_limit_weighs_each_stage_by_its_peak() -> None:
+    limit = PhysicalLimit(
+        acoustic_gflop_per_audio_s=10.0,
+        vocoder_gflop_per_audio_s=40.0,
+        peak_gflops=100.0,
+        int8_peak_gops=400.0,
+    )
+    # float: 50 / 100 = 0.5 s per audio s; int8 vocoder: 0.1 + 0.1 = 0.2 s
+    assert limit.max_throughput_for(False) == pytest.approx(2.0)
+    assert limit.max_throughput_for(True) == pytest.approx(5.0)
+    assert limit.achieved_fraction(2.5, vocoder_int8=True) == pytest.approx(0.5)
+    assert limit.to_dict()["max_throughput_int8_vocoder"] == pytest.approx(5.0)

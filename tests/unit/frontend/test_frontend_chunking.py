@@ -395,3 +395,21 @@ def test_a_request_with_a_long_token_is_served_not_refused(
     from frontend.text_cleanup import clean_user_text
 
     assert "".join(calls) == clean_user_text(REFUSED_BEFORE["long digit string"])
+
+
+def test_inline_reading_spans_count_as_their_characters_and_are_never_cut() -> None:
+    from mandarin_tts.text.inline import mark, visible_text
+
+    span = mark("曾先生", ("zeng1", "xian1", "sheng5"))
+    # 24 visible characters: one chunk, though the markup makes the raw text much longer.
+    text = "您好" + span + "，欢迎致电客户服务中心，请问有什么可以帮您"
+    assert len(visible_text(text)) <= 30 < len(text)
+    assert [c.text for c in split_text(text, 30)] == [text]
+    # The longest span there is (8 characters, 16 syllables) is kept whole even where the
+    # limits would cut its raw text, and so is every span under the voice's measure.
+    long_span = mark("八个汉字八个汉字", ("ba1", "ge4", "han4", "zi4") * 2)
+    clause = "开始" + long_span + "结束" * 30
+    chunks = split_text(clause, 30, hard_max_chars=40)
+    assert sum(long_span in c.text for c in chunks) == 1
+    measured = split_text(clause, measure=lambda t: len(visible_text(t)), max_units=12)
+    assert sum(long_span in c.text for c in measured) == 1

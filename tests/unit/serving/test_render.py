@@ -40,7 +40,11 @@ def test_every_tier_renders_a_valid_complete_repository(tmp_path, tier_name):
         assert params["onnx_file"].endswith(".onnx")
     ensemble = configs[c.MODEL_ENSEMBLE]
     assert ensemble.platform == "ensemble"
-    assert ensemble.response_cache.enable
+    # Cached by symbols and mels, not by text (a reloaded lexicon changes a text's reading).
+    assert not ensemble.response_cache.enable
+    assert configs[c.MODEL_ACOUSTIC].response_cache.enable
+    assert configs[c.MODEL_VOCODER].response_cache.enable
+    assert not configs[c.MODEL_TEXT_FRONTEND].response_cache.enable
     assert ensemble.max_batch_size == min(m.max_batch_size for m in tier.models.values())
     assert [s.model_name for s in ensemble.ensemble_scheduling.step] == list(MODELS[:3])
 

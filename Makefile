@@ -70,8 +70,17 @@ format: setup
 
 # The pipeline in five deployments side by side, table + ratios + targets, JSON/CSV in
 # out/bench/ (docs/bench.md). Quick by default (~20 s per concurrency level); BENCH_ARGS=--full.
+# OVERLOAD=1: the overload scenario instead (ours vs Flask under gunicorn at 1x/2x/3x capacity,
+# ~15 min; out/bench/overload.json), OVERLOAD_ARGS="--level-seconds 10" to shorten it.
 bench: models
-	$(PY) -m benchmarks.system $(or $(BENCH_ARGS),--quick)
+	$(PY) -m benchmarks.system $(if $(OVERLOAD),--scenario overload $(OVERLOAD_ARGS),$(or $(BENCH_ARGS),--quick))
+
+# Not in CI: 30 min of mixed load against the real service, RSS + fds of every process,
+# fails on >10 % growth after warm-up or any error but a refusal (docs/robustness.md).
+# SOAK_SECONDS=300 to shorten; SOAK_ARGS="--interval 5 --clients 4".
+.PHONY: soak
+soak: models
+	$(PY) -m benchmarks.soak --seconds $(or $(SOAK_SECONDS),1800) $(SOAK_ARGS)
 
 # Per-tier tuning sweep on this machine (docs/tuning.md); TUNE_ARGS="--full --min-gain 0.03 --write"
 .PHONY: tune

@@ -76,6 +76,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="readings for this request: one 'word toned-pinyin' per line, # comments "
         "(sent as /v1/tts `lexicon`); SSML needs no option: text starting with <speak is SSML",
     )
+    parser.add_argument(
+        "--timestamps",
+        metavar="FILE",
+        help="write per-character times (JSON: segments, sentences) to FILE (POST /v1/tts)",
+    )
+    parser.add_argument(
+        "--subtitles",
+        metavar="FILE",
+        help="write sentence subtitles to FILE, SubRip or WebVTT by its suffix (.srt, .vtt)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     if args.ws and args.via != "frontend":
@@ -131,6 +141,20 @@ class _Sink:
         Path(path).write_bytes(fix_wav_sizes(b"".join(self.parts)))
 
 
+def subtitle_format(path: str) -> str | None:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return suffix if suffix in ("srt", "vtt") else None
+
+
+def write_timings(answer: dict[str, Any], timestamps: str | None, subtitles: str | None) -> None:
+    """The JSON answer's timings to `timestamps`, its subtitle text to `subtitles`."""
+    if timestamps:
+        timings = {k: v for k, v in answer.items() if k not in ("subtitles", "subtitles_format")}
+        Path(timestamps).write_text(json.dumps(timings, ensure_ascii=False, indent=1), "utf-8")
+    if subtitles:
+        Path(subtitles).write_text(answer["subtitles"], encoding="utf-8")
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1
@@ -158,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot read the lexicon: {error}")
     if lexicon and (args.ws or args.via != "frontend"):
         return _fail("--lexicon is sent to POST /v1/tts: leave --ws and --via out")
+    subtitles = subtitle_format(args.subtitles) if args.subtitles else None
+    if args.subtitles and subtitles is None:
+        return _fail("--subtitles FILE must end in .srt or .vtt")
+    timed = bool(args.timestamps or args.subtitles)
+    if timed and (args.ws or args.via != "frontend"):
+        return _fail("--timestamps/--subtitles use POST /v1/tts: leave --ws and --via out")
     sink = _Sink(to_stdout=args.output == STDIO)
     long_text = text is None or len(text) > 100 or args.file is not None
     options: dict[str, Any] = {
@@ -184,6 +214,23 @@ def main(argv: list[str] | None = None) -> int:
                 show_progress=options["show_progress"],
             )
             detail = f", first audio {result.first_audio_s or 0:.2f} s"
+        elif timed:
+            audio, answer = frontend_client.synthesize_timed(
+                text or "",
+                url,
+                subtitles=subtitles,
+                api_key=args.api_key,
+                format=args.format,
+                sample_rate=args.sample_rate,
+                lexicon=lexicon,
+                speed=args.speed,
+                voice=args.voice,
+                speaker=args.speaker,
+                emotion=args.emotion,
+            )
+            sink(audio)
+            write_timings(answer, args.timestamps, args.subtitles)
+            detail = f", {len(answer['segments'])} timed characters"
         elif args.via == "frontend":
             for block in frontend_client.stream(
                 text or "",

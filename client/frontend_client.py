@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -117,3 +118,31 @@ def stream(
 def synthesize(text: str, url: str = "http://127.0.0.1:8080", **options: Any) -> bytes:
     """The whole response of `stream` (same options)."""
     return b"".join(stream(text, url, **options))
+
+
+def synthesize_timed(
+    text: str,
+    url: str = "http://127.0.0.1:8080",
+    *,
+    subtitles: str | None = None,
+    api_key: str | None = None,
+    timeout_s: float = 600.0,
+    **fields: Any,
+) -> tuple[bytes, dict[str, Any]]:
+    """POST /v1/tts with timestamps: (audio bytes, the JSON answer without its audio:
+    format, sample_rate, duration, segments, sentences and, when `subtitles` is "srt" or
+    "vtt", subtitles). `fields`: the request's other fields (None = the server's default)."""
+    body: dict[str, Any] = {"text": text, "timestamps": True}
+    body.update({k: v for k, v in fields.items() if v is not None})
+    if subtitles is not None:
+        body["subtitles"] = subtitles
+    request = urllib.request.Request(
+        url.rstrip("/") + "/v1/tts",
+        data=json.dumps(body).encode("utf-8"),
+        headers=_headers(api_key, json_body=True),
+        method="POST",
+    )
+    with _open(request, timeout_s) as response:
+        answer = json.loads(response.read())
+    audio = base64.b64decode(answer.pop("audio"))
+    return audio, answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import logging
 import os
@@ -52,12 +53,14 @@ from frontend.shutdown import DRAIN_KEY, Drain, drain_gate
 from frontend.ssml import limits as ssml_limits
 from frontend.streaming import first_and_rest, stream_audio, stream_sse
 from frontend.synthesis import ChunkSynthesizer
+from frontend.timestamps import Timeline, timeline_for, timestamps_body
 from frontend.validation import (
     BODY_READ_TIMEOUT_S,
     MAX_LEXICON_ENTRIES,
     NATIVE_FORMATS,
     OPENAI_FORMATS,
     OPENAI_STREAM_FORMATS,
+    SUBTITLE_FORMATS,
     VOLUME_RANGE,
     SynthesisRequest,
     parse_json_object,
@@ -67,6 +70,7 @@ from frontend.validation import (
 from frontend.voices import VoiceCatalogue, VoiceChoice
 from frontend.websocket import add_websocket_route, credential_headers
 from mandarin_tts import contract
+from mandarin_tts.serving.step_io import has_alignment
 from mandarin_tts.text.lexicon import MAX_WORD_CHARS as LEXICON_MAX_WORD_CHARS
 
 log = logging.getLogger("frontend")
@@ -333,12 +337,13 @@ async def _synthesize(
         )
     # Bounded by the request's deadline: on expiry its queued and running chunk calls are
     # cancelled and a 504 answered (or the stream cut).
+    timeline = timeline_for(choice.manifest) if tts.timestamps else None
     pieces = within_deadline(
-        service.pieces(tts, chunks, choice.sample_rate), CURRENT_DEADLINE.get()
+        service.pieces(tts, chunks, choice.sample_rate, timeline), CURRENT_DEADLINE.get()
     )
     try:
         return await _respond(
-            request, route, tts, headers, pieces, start, choice.sample_rate, target_rate
+            request, route, tts, headers, pieces, start, choice.sample_rate, target_rate, timeline
         )
     finally:
         await pieces.aclose()  # cancels Triton calls nobody will read (errors, disconnects)
@@ -353,9 +358,11 @@ async def _respond(
     start: float,
     sample_rate: int,
     target_rate: int | None = None,
+    timeline: Timeline | None = None,
 ) -> web.StreamResponse:
     """Whole file, chunked audio (tts.stream) or OpenAI SSE events (tts.sse); `sample_rate` is
-    the voice's, `target_rate` the delivered one."""
+    the voice's, `target_rate` the delivered one; with a `timeline`, the JSON answer of
+    frontend/timestamps.py."""
     app = request.app
     rate = target_rate or sample_rate
     metrics = app[METRICS_KEY]
@@ -409,9 +416,20 @@ async def _respond(
             None, encode, audio, sample_rate, tts.audio_format, rate
         )
         headers["X-Audio-Duration"] = f"{samples / sample_rate:.3f}"
-        response = web.Response(
-            body=body, headers={**headers, "Content-Type": tts.audio_format.content_type}
-        )
+        if timeline is not None:
+            answer = timestamps_body(
+                base64.b64encode(body).decode("ascii"),
+                tts.audio_format.value,
+                rate,
+                samples / sample_rate,
+                timeline,
+                tts.subtitles,
+            )
+            response = web.json_response(answer, headers=headers)
+        else:
+            response = web.Response(
+                body=body, headers={**headers, "Content-Type": tts.audio_format.content_type}
+            )
     total_s = time.monotonic() - start
     metrics.latency.labels(route).observe(total_s)
     metrics.audio_seconds.inc(samples / sample_rate)
@@ -471,6 +489,14 @@ async def limits_handler(request: web.Request) -> web.Response:
             "default_voice": catalogue.default,
             # SSML on /v1/tts (docs/ssml.md) and the per-request lexicon.
             "ssml": ssml_limits(config.max_text_chars),
+            # "timestamps": true / "subtitles" on /v1/tts (docs/timestamps.md).
+            "timestamps": {
+                "voices": [
+                    name for name, voice in catalogue.voices.items() if has_alignment(voice.family)
+                ],
+                "subtitles": list(SUBTITLE_FORMATS),
+                "streaming": False,
+            },
             "lexicon": {
                 "max_entries": MAX_LEXICON_ENTRIES,
                 "max_word_chars": LEXICON_MAX_WORD_CHARS,

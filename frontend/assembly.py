@@ -39,13 +39,18 @@ class PausePlan:
         return round(self.pauses_ms[pause] / 1000.0 / speed * sample_rate)
 
 
-def trim_edges(audio: np.ndarray, threshold: float, keep: int) -> np.ndarray:
-    """Drop leading/trailing samples quieter than `threshold`, keeping `keep` of them."""
+def trim_bounds(audio: np.ndarray, threshold: float, keep: int) -> tuple[int, int]:
+    """(start, stop) of `audio` without its leading/trailing samples quieter than
+    `threshold`, `keep` of them kept; (0, 0) when nothing is that loud."""
     loud = np.flatnonzero(np.abs(audio) >= threshold)
     if loud.size == 0:
-        return audio[:0]
-    start = max(int(loud[0]) - keep, 0)
-    stop = min(int(loud[-1]) + 1 + keep, audio.size)
+        return 0, 0
+    return max(int(loud[0]) - keep, 0), min(int(loud[-1]) + 1 + keep, audio.size)
+
+
+def trim_edges(audio: np.ndarray, threshold: float, keep: int) -> np.ndarray:
+    """Drop leading/trailing samples quieter than `threshold`, keeping `keep` of them."""
+    start, stop = trim_bounds(audio, threshold, keep)
     return audio[start:stop]
 
 
@@ -64,6 +69,22 @@ def apply_fades(audio: np.ndarray, fade: int) -> np.ndarray:
         out[:n] *= ramp
         out[-n:] *= ramp[::-1]
     return out
+
+
+@dataclass(frozen=True)
+class PieceLayout:
+    """Where a chunk's samples went in its piece: `lead` zeros, then the chunk's audio from
+    sample `trim_start` on (`body` samples), then `gap` zeros. Timestamps use it."""
+
+    sample_rate: int
+    lead: int
+    trim_start: int
+    body: int
+    gap: int
+
+    @property
+    def total(self) -> int:
+        return self.lead + self.body + self.gap
 
 
 @dataclass
@@ -88,18 +109,33 @@ class Assembler:
 
         The pause is the silence after the chunk's last sound: its own tail counts, and only
         the rest is added as zeros (the next chunk's lead-in follows)."""
+        return self.laid_out(audio, pause_after, is_last, pause_ms, lead_ms)[0]
+
+    def laid_out(
+        self,
+        audio: np.ndarray,
+        pause_after: Pause,
+        is_last: bool,
+        pause_ms: float | None = None,
+        lead_ms: float = 0.0,
+    ) -> tuple[np.ndarray, PieceLayout]:
+        """`piece`, and where the chunk's samples went in it."""
         keep = round(self.plan.keep_ms / 1000.0 * self.sample_rate)
         fade = round(self.plan.fade_ms / 1000.0 * self.sample_rate)
-        trimmed = trim_edges(np.asarray(audio, np.float32), self.plan.trim_threshold, keep)
+        samples = np.asarray(audio, np.float32)
+        start, stop = trim_bounds(samples, self.plan.trim_threshold, keep)
+        trimmed = samples[start:stop]
         body = apply_fades(trimmed, fade)
         pause = 0 if is_last else self.plan.pause_samples(pause_after, self.sample_rate, self.speed)
         if pause_ms is not None:
             pause = round(pause_ms / 1000.0 * self.sample_rate)
         gap = max(0, pause - quiet_tail(trimmed, self.plan.trim_threshold)) if pause else 0
         lead = round(lead_ms / 1000.0 * self.sample_rate)  # an SSML break before any text
+        layout = PieceLayout(self.sample_rate, lead, start, int(body.size), gap)
         if gap == 0 and lead == 0:
-            return body
-        return np.concatenate([np.zeros(lead, np.float32), body, np.zeros(gap, np.float32)])
+            return body, layout
+        zeros = np.zeros
+        return np.concatenate([zeros(lead, np.float32), body, zeros(gap, np.float32)]), layout
 
 
 def apply_volume(audio: np.ndarray, volume: float) -> np.ndarray:

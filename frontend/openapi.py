@@ -249,8 +249,61 @@ def _tts_request_schema(
             "format": _format_field(NATIVE_FORMATS, defaults.audio_format),
             "sample_rate": _sample_rate_field(NATIVE_FORMATS, None),
             "stream": _stream_field(NATIVE_FORMATS),
+            "timestamps": {
+                "type": ["boolean", "null"],
+                "default": False,
+                "description": (
+                    "Answer JSON (TimedSpeech) instead of audio: the audio in base64 and one "
+                    "segment per spoken character with its toned pinyin and start/end in "
+                    "seconds. Not with stream: true (400). Voices of the fastspeech2 family."
+                ),
+            },
+            "subtitles": {
+                "type": ["string", "null"],
+                "enum": ["srt", "vtt", None],
+                "description": "Also sentence subtitles in the JSON answer; implies timestamps.",
+            },
         },
     }
+
+
+TIMED_SPEECH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["audio", "format", "sample_rate", "duration", "segments", "sentences"],
+    "properties": {
+        "audio": {"type": "string", "contentEncoding": "base64"},
+        "format": {"type": "string"},
+        "sample_rate": {"type": "integer"},
+        "duration": {"type": "number", "description": "Seconds of audio."},
+        "segments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "pinyin", "start", "end"],
+                "properties": {
+                    "text": {"type": "string", "description": "A spoken character."},
+                    "pinyin": {"type": "string", "description": "Toned syllable(s) spoken."},
+                    "start": {"type": "number"},
+                    "end": {"type": "number"},
+                },
+            },
+        },
+        "sentences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "start", "end"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "start": {"type": "number"},
+                    "end": {"type": "number"},
+                },
+            },
+        },
+        "subtitles": {"type": "string", "description": "SRT or WebVTT text, when asked."},
+        "subtitles_format": {"type": "string", "enum": ["srt", "vtt"]},
+    },
+}
 
 
 def _speech_request_schema(
@@ -473,6 +526,17 @@ def _limits_schema(config: FrontendConfig, catalogue: VoiceCatalogue) -> dict[st
                     "max_break_ms": {"type": "number"},
                 },
             },
+            "timestamps": {
+                "type": "object",
+                "description": "Per-character timestamps and subtitles on POST /v1/tts "
+                "(docs/timestamps.md): the voices that report durations, the subtitle "
+                "formats, and whether a streamed response can carry them (no).",
+                "properties": {
+                    "voices": names,
+                    "subtitles": names,
+                    "streaming": {"type": "boolean"},
+                },
+            },
             "lexicon": {
                 "type": "object",
                 "description": "The per-request `lexicon` of POST /v1/tts.",
@@ -558,6 +622,14 @@ def _protected_get(summary: str, schema: str) -> dict[str, Any]:
     return operation
 
 
+def _with_timed_answer(operation: dict[str, Any]) -> dict[str, Any]:
+    """/v1/tts also answers JSON when `timestamps` or `subtitles` is asked."""
+    ok = operation["responses"]["200"]
+    ok["content"][JSON] = {"schema": {"$ref": "#/components/schemas/TimedSpeech"}}
+    ok["description"] += " With timestamps or subtitles: JSON (TimedSpeech)."
+    return operation
+
+
 def build_openapi(
     config: FrontendConfig, catalogue: VoiceCatalogue | None = None
 ) -> dict[str, Any]:
@@ -571,6 +643,9 @@ def build_openapi(
     limits = _protected_get("Limits of this server", "Limits")
     voices = _protected_get(
         "The installed voices, their speakers, emotions, controls and licences", "Voices"
+    )
+    tts_operation = _synthesis_operation(
+        "Synthesize speech", "TtsRequest", NATIVE_FORMATS, config.max_body_bytes
     )
     health_503 = {
         "description": "Not ready (inference failing) or draining; see Retry-After.",
@@ -590,11 +665,7 @@ def build_openapi(
             ),
         },
         "paths": {
-            "/v1/tts": {
-                "post": _synthesis_operation(
-                    "Synthesize speech", "TtsRequest", NATIVE_FORMATS, config.max_body_bytes
-                )
-            },
+            "/v1/tts": {"post": _with_timed_answer(tts_operation)},
             "/v1/audio/speech": {
                 "post": _synthesis_operation(
                     "Synthesize speech (OpenAI-compatible)",
@@ -629,6 +700,7 @@ def build_openapi(
                 "Voices": _voices_schema(catalogue),
                 "Voice": VOICE_SCHEMA,
                 "Health": HEALTH_SCHEMA,
+                "TimedSpeech": TIMED_SPEECH_SCHEMA,
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},

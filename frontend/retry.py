@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from frontend.deadline import CURRENT_DEADLINE
-from frontend.errors import RETRY_AFTER_S, ApiError, TritonUnavailable
+from frontend.errors import RETRY_AFTER_S, ApiError, InvalidParameter, TritonUnavailable
 from frontend.synthesis import ChunkSynthesizer, VoiceParams
+from frontend.timestamps import AlignedAudio
+
+T = TypeVar("T")
 
 # A retry needs at least this much of the request's deadline left after its backoff.
 MIN_ATTEMPT_S = 1.0
@@ -80,11 +84,24 @@ class RetryingSynthesizer:
         self.on_retry = on_retry
 
     async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray:
+        return await self._retried(lambda: self.inner.synthesize(text, params))
+
+    async def synthesize_aligned(self, text: str, params: VoiceParams) -> AlignedAudio:
+        """The inner synthesizer's audio with timestamps (frontend/timestamps.py)."""
+        aligned = getattr(self.inner, "synthesize_aligned", None)
+        if aligned is None:
+            raise InvalidParameter(
+                "timestamps are not available from this deployment's synthesizer",
+                param="timestamps",
+            )
+        return await self._retried(lambda: aligned(text, params))
+
+    async def _retried(self, call: Callable[[], Awaitable[T]]) -> T:
         attempt = 0
         while True:
             delay = self.policy.delay_s(attempt)
             try:
-                return await self.inner.synthesize(text, params)
+                return await call()
             except Exception as error:  # noqa: BLE001 - classified just below
                 if (
                     not is_retryable(error)

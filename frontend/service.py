@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -14,11 +15,23 @@ from frontend.config import FrontendConfig
 from frontend.errors import InvalidParameter, TextRejected
 from frontend.retry import RetryBudget, RetryingSynthesizer, RetryPolicy
 from frontend.ssml import SpeechSegment, parse_ssml
-from frontend.synthesis import ChunkSynthesizer, synthesize_in_order
+from frontend.synthesis import ChunkSynthesizer, call_in_order, synthesize_in_order
 from frontend.text_cleanup import clean_user_text, public_reason
+from frontend.timestamps import Timeline
 from frontend.validation import VOLUME_RANGE, SynthesisRequest
 from frontend.voices import VoiceCatalogue, VoiceChoice
 from mandarin_tts.text.inline import visible_text
+
+T = TypeVar("T")
+
+
+async def _numbered(items: AsyncIterator[T]) -> AsyncGenerator[tuple[int, T], None]:
+    """(1, first), (2, second), ..."""
+    index = 0
+    async for item in items:
+        index += 1
+        yield index, item
+
 
 # Longest excerpt of a refused chunk quoted back in the error message.
 QUOTE_CHARS = 40
@@ -138,20 +151,68 @@ class TTSService:
         return VoiceChoice(manifest, manifest.default_speaker, manifest.default_emotion)
 
     async def pieces(
-        self, request: SynthesisRequest, chunks: Sequence[Chunk], sample_rate: int
+        self,
+        request: SynthesisRequest,
+        chunks: Sequence[Chunk],
+        sample_rate: int,
+        timeline: Timeline | None = None,
     ) -> AsyncGenerator[np.ndarray, None]:
         """Assembled audio at `sample_rate` (the voice's), one piece per chunk (its audio then
-        its pause), in order; `request.params` names the checked voice."""
-        assembler = Assembler(sample_rate, request.params.speed, self.plan)
-        retrying = RetryingSynthesizer(
+        its pause), in order; `request.params` names the checked voice. With a `timeline`,
+        each chunk's characters are placed on it as its piece is laid out (timestamps)."""
+        if timeline is None:
+            async for piece in self._pieces(request, chunks, sample_rate):
+                yield piece
+        else:
+            async for piece in self._timed_pieces(request, chunks, sample_rate, timeline):
+                yield piece
+
+    def _retrying(self) -> RetryingSynthesizer:
+        return RetryingSynthesizer(
             self.synthesizer,
             self.retry_policy,
             RetryBudget(self.retry_policy.retry_budget_per_request),
             self.on_retry,
         )
+
+    async def _timed_pieces(
+        self,
+        request: SynthesisRequest,
+        chunks: Sequence[Chunk],
+        sample_rate: int,
+        timeline: Timeline,
+    ) -> AsyncGenerator[np.ndarray, None]:
+        assembler = Assembler(sample_rate, request.params.speed, self.plan)
+        ordered = call_in_order(
+            chunks,
+            self._retrying().synthesize_aligned,
+            request.params,
+            window=self.config.per_request_concurrency,
+            global_limit=self.global_limit,
+            first_alone=self.config.first_chunk_alone,
+        )
+        try:
+            async for index, (chunk, aligned) in _numbered(ordered):
+                piece, layout = assembler.laid_out(
+                    aligned.audio,
+                    chunk.pause_after,
+                    is_last=index == len(chunks),
+                    pause_ms=chunk.pause_ms,
+                    lead_ms=chunk.lead_ms,
+                )
+                timeline.add(chunk, aligned.alignment, layout)
+                volume = min(request.volume * chunk.prosody.volume, VOLUME_RANGE[1])
+                yield apply_volume(piece, volume)
+        finally:
+            await ordered.aclose()
+
+    async def _pieces(
+        self, request: SynthesisRequest, chunks: Sequence[Chunk], sample_rate: int
+    ) -> AsyncGenerator[np.ndarray, None]:
+        assembler = Assembler(sample_rate, request.params.speed, self.plan)
         ordered = synthesize_in_order(
             chunks,
-            retrying,
+            self._retrying(),
             request.params,
             window=self.config.per_request_concurrency,
             global_limit=self.global_limit,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import deque
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -53,7 +53,10 @@ class ChunkSynthesizer(Protocol):
     async def synthesize(self, text: str, params: VoiceParams) -> np.ndarray: ...
 
 
-async def synthesize_in_order(
+Result = TypeVar("Result")
+
+
+def synthesize_in_order(
     chunks: Sequence[Chunk],
     synthesizer: ChunkSynthesizer,
     params: VoiceParams,
@@ -62,7 +65,27 @@ async def synthesize_in_order(
     global_limit: asyncio.Semaphore,
     first_alone: bool = False,
 ) -> AsyncGenerator[tuple[Chunk, np.ndarray], None]:
-    """Yield (chunk, audio) in text order.
+    """Yield (chunk, audio) in text order (see `call_in_order`)."""
+    return call_in_order(
+        chunks,
+        synthesizer.synthesize,
+        params,
+        window=window,
+        global_limit=global_limit,
+        first_alone=first_alone,
+    )
+
+
+async def call_in_order(
+    chunks: Sequence[Chunk],
+    call: Callable[[str, VoiceParams], Awaitable[Result]],
+    params: VoiceParams,
+    *,
+    window: int,
+    global_limit: asyncio.Semaphore,
+    first_alone: bool = False,
+) -> AsyncGenerator[tuple[Chunk, Result], None]:
+    """Yield (chunk, `call`'s result for it) in text order.
 
     At most `window` chunks of this request are started but not yet consumed, which bounds
     both its share of Triton and the audio it buffers for a slow reader; `global_limit`
@@ -73,11 +96,11 @@ async def synthesize_in_order(
     if window < 1:
         raise ValueError("window must be >= 1")
 
-    async def one(chunk: Chunk) -> np.ndarray:
+    async def one(chunk: Chunk) -> Result:
         async with global_limit:
-            return await synthesizer.synthesize(chunk.text, with_prosody(params, chunk.prosody))
+            return await call(chunk.text, with_prosody(params, chunk.prosody))
 
-    pending: deque[tuple[Chunk, asyncio.Task[np.ndarray]]] = deque()
+    pending: deque[tuple[Chunk, asyncio.Task[Result]]] = deque()
     upcoming = iter(chunks)
 
     def refill(limit: int = window) -> None:

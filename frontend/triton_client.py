@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
@@ -21,6 +22,7 @@ from frontend.errors import (
 )
 from frontend.synthesis import VoiceParams
 from frontend.text_cleanup import public_reason
+from frontend.timestamps import AlignedAudio, ChunkAlignment
 from mandarin_tts import contract
 from mandarin_tts.serving.tts_inputs import build_inputs
 from mandarin_tts.voices.manifest import VoiceManifest
@@ -41,6 +43,35 @@ CHANNEL_ARGS = [
 
 
 logger = logging.getLogger(__name__)
+
+ALIGNMENT_OUTPUTS = (
+    contract.TTS_OUT_CHARS,
+    contract.TTS_OUT_CHAR_PINYIN,
+    contract.TTS_OUT_SYMBOL_CHARS,
+    contract.TTS_OUT_DURATIONS,
+)
+
+
+def _strings(array: np.ndarray | None) -> tuple[str, ...]:
+    if array is None:
+        return ()
+    return tuple(x.decode("utf-8") if isinstance(x, bytes) else str(x) for x in np.ravel(array))
+
+
+def alignment_of(result: Any) -> ChunkAlignment | None:
+    """The timestamp outputs of an ensemble result, or None when it has no usable ones."""
+    symbol_chars = result.as_numpy(contract.TTS_OUT_SYMBOL_CHARS)
+    durations = result.as_numpy(contract.TTS_OUT_DURATIONS)
+    if symbol_chars is None or durations is None:
+        return None
+    alignment = ChunkAlignment(
+        _strings(result.as_numpy(contract.TTS_OUT_CHARS)),
+        _strings(result.as_numpy(contract.TTS_OUT_CHAR_PINYIN)),
+        np.ravel(symbol_chars).astype(np.int64),
+        np.ravel(durations).astype(np.int64),
+    )
+    return alignment if alignment.usable() else None
+
 
 # The client-side gRPC deadline of a call, beyond the server-side timeout sent with it: a
 # live server reports its own timeout first (with its reason); a hung one is given up on
@@ -118,10 +149,15 @@ class TritonSynthesizer:
         self.cost = cost or CallCost(floor_s=timeout_s, cap_s=timeout_s)
         self.voices = dict(voices or {})
         self._client = grpcclient.InferenceServerClient(url, channel_args=CHANNEL_ARGS)
-        self._in_flight: set[asyncio.Future[np.ndarray]] = set()
+        self._in_flight: set[asyncio.Future[grpcclient.InferResult]] = set()
         self._outputs = [
             grpcclient.InferRequestedOutput(contract.TTS_OUT_AUDIO),
             grpcclient.InferRequestedOutput(contract.TTS_OUT_SAMPLE_RATE),
+        ]
+        # Requested only for timestamps: the default path asks for (and moves) audio only.
+        self._aligned_outputs = [
+            *self._outputs,
+            *(grpcclient.InferRequestedOutput(name) for name in ALIGNMENT_OUTPUTS),
         ]
 
     def ensemble(self, voice: str) -> str:
@@ -130,6 +166,31 @@ class TritonSynthesizer:
     async def synthesize(
         self, text: str, params: VoiceParams, timeout_s: float | None = None
     ) -> np.ndarray:
+        result = await self._call(text, params, timeout_s, self._outputs)
+        return self._audio(params.voice, result)
+
+    async def synthesize_aligned(
+        self, text: str, params: VoiceParams, timeout_s: float | None = None
+    ) -> AlignedAudio:
+        """The chunk's audio with its characters' symbols and durations (timestamps)."""
+        result = await self._call(text, params, timeout_s, self._aligned_outputs)
+        audio = self._audio(params.voice, result)
+        alignment = alignment_of(result)
+        if alignment is None:
+            raise TritonUnavailable(
+                f"voice {params.voice!r}: the inference server returned no durations for "
+                "timestamps (its model repository predates them); retry without timestamps",
+                retry_after_s=RETRY_AFTER_S,
+            )
+        return AlignedAudio(audio, alignment)
+
+    async def _call(
+        self,
+        text: str,
+        params: VoiceParams,
+        timeout_s: float | None,
+        outputs: list[grpcclient.InferRequestedOutput],
+    ) -> grpcclient.InferResult:
         manifest = self.voices.get(params.voice)
         speaker, emotion = params.speaker or None, params.emotion or None
         if manifest is not None:  # absent: the ensemble uses the voice's default
@@ -147,7 +208,8 @@ class TritonSynthesizer:
         deadline_s = timeout_s or call_timeout_s(self.cost, len(text))
         loop = asyncio.get_running_loop()
         sent_at = loop.time()
-        call = asyncio.ensure_future(self._infer(params.voice, inputs, deadline_s))
+        extra = {} if outputs is self._outputs else {"outputs": outputs}
+        call = asyncio.ensure_future(self._infer(params.voice, inputs, deadline_s, **extra))
         self._in_flight.add(call)
         call.add_done_callback(self._forget)
         try:
@@ -160,19 +222,23 @@ class TritonSynthesizer:
                 loop.call_later(delay, call.cancel)
             raise
 
-    def _forget(self, call: asyncio.Future[np.ndarray]) -> None:
+    def _forget(self, call: asyncio.Future[grpcclient.InferResult]) -> None:
         self._in_flight.discard(call)
         if not call.cancelled():
             call.exception()  # retrieved, so an abandoned failure is not reported as unhandled
 
     async def _infer(
-        self, voice: str, inputs: list[grpcclient.InferInput], deadline_s: float
-    ) -> np.ndarray:
+        self,
+        voice: str,
+        inputs: list[grpcclient.InferInput],
+        deadline_s: float,
+        outputs: list[grpcclient.InferRequestedOutput] | None = None,
+    ) -> grpcclient.InferResult:
         try:
-            result = await self._client.infer(
+            return await self._client.infer(
                 self.ensemble(voice),
                 inputs,
-                outputs=self._outputs,
+                outputs=outputs or self._outputs,
                 # Server-side too (the ensemble passes it to its steps): Triton drops a chunk
                 # we stopped waiting for.  An override can only shorten the steps' default
                 # queue timeouts, never extend them.
@@ -182,6 +248,8 @@ class TritonSynthesizer:
             )
         except InferenceServerException as error:
             raise map_triton_error(error) from error
+
+    def _audio(self, voice: str, result: grpcclient.InferResult) -> np.ndarray:
         audio = result.as_numpy(contract.TTS_OUT_AUDIO)
         rate = result.as_numpy(contract.TTS_OUT_SAMPLE_RATE)
         if audio is None:

@@ -83,6 +83,10 @@ class SynthesisRequest:
     ssml: str | None = None
     # /v1/tts: the request's own pronunciations, applied before the deployment lexicon.
     lexicon: Lexicon | None = None
+    # /v1/tts: a JSON answer with per-character times (frontend/timestamps.py), and
+    # sentence subtitles in it ("srt" or "vtt"; implies timestamps).
+    timestamps: bool = False
+    subtitles: str | None = None
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -236,6 +240,14 @@ def parse_tts_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
     )
     volume = _number(data, "volume", 1.0, VOLUME_RANGE)
     fmt, stream, sample_rate = _output(data, "format", NATIVE_FORMATS)
+    timestamps, subtitles = _timestamps(data)
+    if timestamps and stream:
+        raise InvalidParameter(
+            "'timestamps' and 'subtitles' are not supported with streaming (the JSON answer "
+            "carries the whole audio); set stream to false, or use GET /v1/tts/ws, whose "
+            "segment events carry times",
+            param="stream",
+        )
     return SynthesisRequest(
         text,
         params,
@@ -248,7 +260,31 @@ def parse_tts_request(data: dict[str, Any], max_chars: int) -> SynthesisRequest:
         sample_rate=sample_rate,
         ssml=ssml,
         lexicon=_lexicon(data),
+        timestamps=timestamps,
+        subtitles=subtitles,
     )
+
+
+SUBTITLE_FORMATS = ("srt", "vtt")
+
+
+def _timestamps(data: dict[str, Any]) -> tuple[bool, str | None]:
+    """(timestamps wanted, subtitle format or None); subtitles imply timestamps."""
+    wanted = data.get("timestamps", False)
+    if wanted is None:
+        wanted = False
+    if not isinstance(wanted, bool):
+        raise InvalidParameter("'timestamps' must be true or false", param="timestamps")
+    subtitles = data.get("subtitles")
+    if subtitles is None:
+        return wanted, None
+    if not isinstance(subtitles, str) or subtitles.lower() not in SUBTITLE_FORMATS:
+        shown = repr(subtitles)[:40]
+        raise InvalidParameter(
+            f"'subtitles' {shown} is not supported; supported: {', '.join(SUBTITLE_FORMATS)}",
+            param="subtitles",
+        )
+    return True, subtitles.lower()
 
 
 def _ssml(data: dict[str, Any], max_chars: int) -> str | None:

@@ -89,3 +89,11 @@ TTS_IN_SPEAKER = "SPEAKER"  # BYTES [1], optional, default: the voice's default 
 TTS_IN_EMOTION = "EMOTION"  # BYTES [1], optional, default: the voice's default emotion
 TTS_OUT_AUDIO = "AUDIO"  # FP32 [-1], 16 kHz mono
 TTS_OUT_SAMPLE_RATE = "SAMPLE_RATE"  # INT32 [1]
+# Optional outputs for timestamps (voices whose acoustic model reports durations: the
+# FastSpeech2 family). Clients request them only when they want timings.
+TTS_OUT_DURATIONS = "DURATIONS"  # INT32 [-1]: acoustic frames per model input symbol
+TTS_OUT_SYMBOL_CHARS = "SYMBOL_CHARS"  # INT32 [-1]: per symbol, index into CHARS or -1
+TTS_OUT_CHARS = "CHARS"  # BYTES [-1]: the spoken characters (UTF-8), in order
+TTS_OUT_CHAR_PINYIN = "CHAR_PINYIN"  # BYTES [-1]: per character, its toned syllable(s)
+# One acoustic frame of the FastSpeech2 family in seconds of output audio (12.5 ms).
+AC_FRAME_SECONDS = ACOUSTIC_HOP / ACOUSTIC_SAMPLE_RATE

@@ -19,6 +19,9 @@ ACOUSTIC_ONNX = MODELS_DIR / "acoustic.onnx"
 VOCODER_ONNX = MODELS_DIR / "vocoder.onnx"
 # Int8 static-quantized vocoder (mandarin_tts/vocoder/quantize.py), a CPU-tier option.
 VOCODER_INT8_ONNX = MODELS_DIR / "vocoder_int8.onnx"
+# The same with 7-bit weights, which cannot saturate AVX2's u8s8 kernels: served on x86
+# CPUs with AVX2 but no VNNI (serving/int8_support.py).
+VOCODER_INT8_AVX2_ONNX = MODELS_DIR / "vocoder_int8_avx2.onnx"
 
 # Benchmark and demo texts (sentences_zh.txt, long_zh.txt): the workplace's shared folder
 # sits beside the checkout (CI clones next to it too); override with MANDARIN_TTS_EVAL_DIR.

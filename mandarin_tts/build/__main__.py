@@ -3,8 +3,8 @@
 A build stamp next to the models records a digest of every input (source wheel digests,
 the code that defines and exports the models, the committed bridge parameters); the
 build is skipped when the stamp matches, so a warm cache finishes in seconds.
-The int8 vocoder has its own digest (float digest + quantization code), so changing
-only the quantization rebuilds only the int8 file.
+The int8 vocoders (full-range for VNNI, 7-bit weights for AVX2) have their own digest
+(float digest + quantization code), so changing only the quantization rebuilds only them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from mandarin_tts.paths import (
     ACOUSTIC_ONNX,
     MODELS_DIR,
     PROJECT_ROOT,
+    VOCODER_INT8_AVX2_ONNX,
     VOCODER_INT8_ONNX,
     VOCODER_ONNX,
 )
@@ -85,7 +86,8 @@ def is_current(digest: str) -> bool:
 
 
 def int8_is_current(int8_digest: str) -> bool:
-    return VOCODER_INT8_ONNX.exists() and _stamp().get("int8_inputs") == int8_digest
+    built = VOCODER_INT8_ONNX.exists() and VOCODER_INT8_AVX2_ONNX.exists()
+    return built and _stamp().get("int8_inputs") == int8_digest
 
 
 def build(force: bool = False) -> None:
@@ -115,8 +117,11 @@ def build(force: bool = False) -> None:
     from mandarin_tts.vocoder.quantize import build_vocoder_int8_onnx
 
     int8_start = time.monotonic()
-    build_vocoder_int8_onnx(VOCODER_INT8_ONNX, ACOUSTIC_ONNX)
-    print(f"int8 vocoder   -> {VOCODER_INT8_ONNX} ({time.monotonic() - int8_start:.0f} s)")
+    build_vocoder_int8_onnx(acoustic_onnx=ACOUSTIC_ONNX)  # the VNNI and the AVX2 file
+    print(
+        f"int8 vocoders  -> {VOCODER_INT8_ONNX}, {VOCODER_INT8_AVX2_ONNX.name} "
+        f"({time.monotonic() - int8_start:.0f} s)"
+    )
     STAMP.write_text(
         json.dumps({"inputs": digest, "int8_inputs": int8_digest, "built_at": time.time()})
     )

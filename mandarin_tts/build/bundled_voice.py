@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from mandarin_tts import contract as c
-from mandarin_tts.paths import ACOUSTIC_ONNX, VOCODER_INT8_ONNX, VOCODER_ONNX
+from mandarin_tts.paths import (
+    ACOUSTIC_ONNX,
+    VOCODER_INT8_AVX2_ONNX,
+    VOCODER_INT8_ONNX,
+    VOCODER_ONNX,
+)
 from mandarin_tts.voices.manifest import (
     FAMILY_FASTSPEECH2,
     FRONTEND_BAKER,
@@ -34,6 +39,7 @@ def bundled_manifest(directory: Path) -> VoiceManifest:
             "acoustic": ACOUSTIC_ONNX.name,
             "vocoder": VOCODER_ONNX.name,
             "vocoder_int8": VOCODER_INT8_ONNX.name,
+            "vocoder_int8_avx2": VOCODER_INT8_AVX2_ONNX.name,  # x86 without VNNI
         },
         speakers=("baker",),
         emotions=("neutral",),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 # A batched stage returns, per item, its output or the exception that item alone raised:
 # one bad item never fails the rest of its batch.
 ItemResult = np.ndarray | Exception
+# An acoustic item with its durations: (mel [frames, n_mels], frames per input unit [T]).
+AlignedResult = tuple[np.ndarray, np.ndarray] | Exception
 
 
 class SynthesisFailed(RuntimeError):
@@ -38,6 +40,16 @@ class AcousticModel(Protocol):
     n_mels: int
 
     def run_batch(self, requests: Sequence[AcousticRequest]) -> list[ItemResult]: ...
+
+
+@runtime_checkable
+class AlignedAcousticModel(AcousticModel, Protocol):
+    """An acoustic model that also reports how many mel frames each input unit lasts."""
+
+    @property
+    def reports_durations(self) -> bool: ...
+
+    def run_batch_aligned(self, requests: Sequence[AcousticRequest]) -> list[AlignedResult]: ...
 
 
 class Vocoder(Protocol):

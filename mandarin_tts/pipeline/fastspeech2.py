@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from mandarin_tts import contract as c
-from mandarin_tts.pipeline.components import AcousticRequest, ItemResult
-from mandarin_tts.pipeline.ragged import RaggedOnnx
+from mandarin_tts.pipeline.components import AcousticRequest, AlignedResult, ItemResult
+from mandarin_tts.pipeline.ragged import Item, RaggedOnnx
 
 
 class FastSpeech2Acoustic:
@@ -26,15 +26,27 @@ class FastSpeech2Acoustic:
             max_pad_ratio=max_pad_ratio,
         )
 
-    def run_batch(self, requests: Sequence[AcousticRequest]) -> list[ItemResult]:
-        items = [
+    def _items(self, requests: Sequence[AcousticRequest]) -> list[Item]:
+        return [
             (
                 r.tensors[c.AC_IN_IDS],
                 {c.AC_IN_SPEED: r.speed, c.AC_IN_PITCH: r.pitch, c.AC_IN_ENERGY: r.energy},
             )
             for r in requests
         ]
-        return self.model.run_batch(items)
+
+    def run_batch(self, requests: Sequence[AcousticRequest]) -> list[ItemResult]:
+        return self.model.run_batch(self._items(requests))
+
+    @property
+    def reports_durations(self) -> bool:
+        """The ONNX file has the durations output (the stand-ins of old builds may not)."""
+        return c.AC_OUT_DURATIONS in self.model.output_names()
+
+    def run_batch_aligned(self, requests: Sequence[AcousticRequest]) -> list[AlignedResult]:
+        """Per item: (mel [T', 80], frames per symbol [T] int64) or its exception."""
+        results = self.model.run_batch_with(self._items(requests), (c.AC_OUT_DURATIONS,))
+        return [r if isinstance(r, Exception) else (r[0], r[1]) for r in results]
 
     def mel(self, ids: np.ndarray) -> np.ndarray:
         """One sentence's mel [T', 80] at neutral prosody; raises the error run_batch gives."""

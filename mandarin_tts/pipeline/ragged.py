@@ -9,7 +9,7 @@ the model gets the error.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from mandarin_tts.serving.batching import pad_sequences, plan_runs, split_padded
 
 # One item: its sequence [T, ...] and its per-item scalar inputs (name -> value).
 Item = tuple[np.ndarray, dict[str, float]]
+Out = TypeVar("Out")
 
 
 def is_pad_safe(session: Any) -> bool:
@@ -64,27 +65,55 @@ class RaggedOnnx:
         # See batching.plan_runs: a ratio of 1 means no padding at all.
         self.max_pad_ratio = max_pad_ratio if is_pad_safe(session) else 1.0
 
-    def _run(self, items: Sequence[Item]) -> list[np.ndarray]:
+    def output_names(self) -> set[str]:
+        return {o.name for o in self.session.get_outputs()}
+
+    def _run_with(
+        self, items: Sequence[Item], per_input: Sequence[str]
+    ) -> list[tuple[np.ndarray, ...]]:
+        """Per item: its sequence output, then each `per_input` output [B, T] cut to the
+        item's input length (e.g. durations per symbol)."""
         seq_in, len_in, seq_out, len_out = self.names
         feeds = ragged_feeds(seq_in, len_in, items, self.pad_value)
-        out, out_lengths = self.session.run([seq_out, len_out], feeds)
+        out, out_lengths, *extra = self.session.run([seq_out, len_out, *per_input], feeds)
         pieces = split_padded(np.asarray(out), np.asarray(out_lengths).astype(np.int64))
-        return [np.ascontiguousarray(p) for p in pieces]
+        in_lengths = feeds[len_in]
+        return [
+            (
+                np.ascontiguousarray(p),
+                *(np.ascontiguousarray(np.asarray(e)[i, : int(in_lengths[i])]) for e in extra),
+            )
+            for i, p in enumerate(pieces)
+        ]
+
+    def _run(self, items: Sequence[Item]) -> list[np.ndarray]:
+        return [outputs[0] for outputs in self._run_with(items, ())]
 
     def run_batch(self, items: Sequence[Item]) -> list[ItemResult]:
         return run_isolated(
             items, self._run, [seq.shape[0] for seq, _ in items], self.max_pad_ratio
         )
 
+    def run_batch_with(
+        self, items: Sequence[Item], per_input: Sequence[str]
+    ) -> list[tuple[np.ndarray, ...] | Exception]:
+        """`run_batch` that also returns the `per_input` outputs per item."""
+        return run_isolated(
+            items,
+            lambda run: self._run_with(run, per_input),
+            [seq.shape[0] for seq, _ in items],
+            self.max_pad_ratio,
+        )
+
 
 def run_isolated(
     items: Sequence[Any],
-    run: Callable[[Sequence[Any]], list[np.ndarray]],
+    run: Callable[[Sequence[Any]], list[Out]],
     lengths: Sequence[int],
     max_pad_ratio: float,
-) -> list[ItemResult]:
+) -> list[Out | Exception]:
     """`run` over runs of items planned by length; a failed run is retried per item."""
-    results: list[ItemResult | None] = [None] * len(items)
+    results: list[Out | Exception | None] = [None] * len(items)
     for group in plan_runs(list(lengths), max_pad_ratio) if items else []:
         try:
             for i, out in zip(group, run([items[i] for i in group]), strict=True):

@@ -12,7 +12,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from mandarin_tts import contract as c
-from mandarin_tts.paths import VOCODER_INT8_ONNX
+from mandarin_tts.paths import VOCODER_INT8_AVX2_ONNX, VOCODER_INT8_ONNX
 
 FRAMES_PER_SYMBOL = 4
 SAMPLES_PER_FRAME = c.OUTPUT_SAMPLE_RATE * c.ACOUSTIC_HOP // c.ACOUSTIC_SAMPLE_RATE  # 200
@@ -42,6 +42,9 @@ def acoustic_standin(path: Path) -> Path:
         helper.make_node("Unsqueeze", [c.AC_IN_PITCH, "ax12"], ["pitch3"]),
         helper.make_node("Mul", ["frames", "pitch3"], [c.AC_OUT_MEL]),
         helper.make_node("Mul", [c.AC_IN_LENGTHS, "fps"], [c.AC_OUT_MEL_LENGTHS]),
+        # Every symbol lasts FRAMES_PER_SYMBOL frames (padding included, as the real one).
+        helper.make_node("Mul", [c.AC_IN_IDS, "zero"], ["zeros"]),
+        helper.make_node("Add", ["zeros", "fps"], [c.AC_OUT_DURATIONS]),
     ]
     inits = [
         numpy_helper.from_array(table, "table"),
@@ -50,6 +53,7 @@ def acoustic_standin(path: Path) -> Path:
         numpy_helper.from_array(np.array([1, 1, FRAMES_PER_SYMBOL, 1], np.int64), "reps"),
         numpy_helper.from_array(np.array([0, -1, c.N_MELS], np.int64), "flat_shape"),
         numpy_helper.from_array(np.array(FRAMES_PER_SYMBOL, np.int64), "fps"),
+        numpy_helper.from_array(np.array(0, np.int64), "zero"),
     ]
     scalar = [
         helper.make_tensor_value_info(n, TensorProto.FLOAT, ["B"])
@@ -66,6 +70,7 @@ def acoustic_standin(path: Path) -> Path:
         [
             helper.make_tensor_value_info(c.AC_OUT_MEL, TensorProto.FLOAT, ["B", "F", c.N_MELS]),
             helper.make_tensor_value_info(c.AC_OUT_MEL_LENGTHS, TensorProto.INT64, ["B"]),
+            helper.make_tensor_value_info(c.AC_OUT_DURATIONS, TensorProto.INT64, ["B", "T"]),
         ],
         inits,
     )
@@ -118,6 +123,8 @@ def write_standins(out_dir: Path) -> Path:
                 vocoder_standin(out_dir / name, pad_safe=False)
             else:
                 shutil.copyfile(first, out_dir / name)
+    # The int8 file serving substitutes on AVX2 CPUs without VNNI (int8_support.py).
+    vocoder_standin(out_dir / VOCODER_INT8_AVX2_ONNX.name, pad_safe=False)
     from mandarin_tts.build.bundled_voice import write_bundled_manifest
 
     write_bundled_manifest(out_dir)

@@ -24,6 +24,8 @@ from mandarin_tts.serving.step_io import (
     ACOUSTIC_SEQUENCES,
     CHOICES,
     SCALES,
+    TEXT_ALIGNMENT_OUTPUTS,
+    has_alignment,
 )
 from mandarin_tts.serving.tiers import ModelTier, Tier, default_tier, get_tier, load_tiers
 from mandarin_tts.voices.manifest import FAMILY_FASTSPEECH2, VoiceManifest
@@ -67,7 +69,12 @@ def _scale_tensors(names: Iterable[str]) -> list[TensorSpec]:
 SCALE_IN = tuple(n for n, _, _, _ in SCALES)
 SCALE_AC = tuple(n for _, n, _, _ in SCALES)
 CHOICE_IN = tuple(n for n, _ in CHOICES)
-DTYPES = {"int64": DT.TYPE_INT64, "float32": DT.TYPE_FP32}
+DTYPES = {
+    "int64": DT.TYPE_INT64,
+    "int32": DT.TYPE_INT32,
+    "float32": DT.TYPE_FP32,
+    "bytes": DT.TYPE_STRING,
+}
 
 # The public tensors every voice's ensemble has (Triton adds the batch axis in front).
 ENSEMBLE_INPUTS = [
@@ -79,6 +86,18 @@ ENSEMBLE_OUTPUTS = [
     TensorSpec(c.TTS_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
     TensorSpec(c.TTS_OUT_SAMPLE_RATE, DT.TYPE_INT32, (1,)),
 ]
+# Timestamps (voices of an aligned family): the text frontend's symbol -> character map
+# and the acoustic model's durations, returned only to clients that request them.
+TEXT_ALIGNMENT = [TensorSpec(n, DTYPES[t], (-1,)) for n, t in TEXT_ALIGNMENT_OUTPUTS]
+ACOUSTIC_DURATIONS = TensorSpec(c.AC_OUT_DURATIONS, DT.TYPE_INT32, (-1,))
+ALIGNMENT_OUTPUTS = [
+    *TEXT_ALIGNMENT,
+    TensorSpec(c.TTS_OUT_DURATIONS, DT.TYPE_INT32, (-1,)),
+]
+
+
+def ensemble_outputs(voice: VoiceManifest) -> list[TensorSpec]:
+    return [*ENSEMBLE_OUTPUTS, *(ALIGNMENT_OUTPUTS if has_alignment(voice.family) else [])]
 
 
 def _sequences(family: str, ragged: bool) -> list[TensorSpec]:
@@ -91,16 +110,21 @@ def _sequences(family: str, ragged: bool) -> list[TensorSpec]:
 def step_io(voice: VoiceManifest, step: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
     """(inputs, outputs) of one of the voice's step models, per request."""
     n_mels = int(voice.extra.get("n_mels", c.N_MELS))
+    aligned = has_alignment(voice.family)
     if step == c.MODEL_TEXT_FRONTEND:
         return ENSEMBLE_INPUTS, [
             *_sequences(voice.family, ragged=False),
             *(TensorSpec(n, DT.TYPE_FP32, (1,)) for n in SCALE_AC),
             TensorSpec(c.TF_OUT_DEBUG, DT.TYPE_STRING, (2,)),
+            *(TEXT_ALIGNMENT if aligned else []),
         ]
     if step == c.MODEL_ACOUSTIC:
         return (
             [*_sequences(voice.family, ragged=True), *_scale_tensors(SCALE_AC)],
-            [TensorSpec(c.AC_OUT_MEL, DT.TYPE_FP32, (-1, n_mels))],
+            [
+                TensorSpec(c.AC_OUT_MEL, DT.TYPE_FP32, (-1, n_mels)),
+                *([ACOUSTIC_DURATIONS] if aligned else []),
+            ],
         )
     if step == c.MODEL_VOCODER:
         return (
@@ -118,13 +142,18 @@ def ensemble_steps(voice: VoiceManifest) -> list[tuple[str, dict[str, str], dict
     tensors are prefixed so they cannot collide with the public ones."""
     sequences = [s.name for s in ACOUSTIC_SEQUENCES[voice.family]]
     internal = {n: f"_{n}" for n in (*sequences, *SCALE_AC)}
+    aligned = has_alignment(voice.family)
+    text_out = {**internal, **({t.name: t.name for t in TEXT_ALIGNMENT} if aligned else {})}
+    acoustic_out = {c.AC_OUT_MEL: "_mel"}
+    if aligned:
+        acoustic_out[c.AC_OUT_DURATIONS] = c.TTS_OUT_DURATIONS
     return [
         (
             step_name(voice.name, c.MODEL_TEXT_FRONTEND),
             {n: n for n in (c.TTS_IN_TEXT, *SCALE_IN, *CHOICE_IN)},
-            internal,
+            text_out,
         ),
-        (step_name(voice.name, c.MODEL_ACOUSTIC), internal, {c.AC_OUT_MEL: "_mel"}),
+        (step_name(voice.name, c.MODEL_ACOUSTIC), internal, acoustic_out),
         (
             step_name(voice.name, c.MODEL_VOCODER),
             {c.VOC_IN_MEL: "_mel"},
@@ -204,7 +233,7 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
         platform="ensemble",
         max_batch_size=tier.ensemble_max_batch_size,
         input=[t.input() for t in ENSEMBLE_INPUTS],
-        output=[t.output() for t in ENSEMBLE_OUTPUTS],
+        output=[t.output() for t in ensemble_outputs(voice)],
     )
     for model, in_map, out_map in ensemble_steps(voice):
         step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)

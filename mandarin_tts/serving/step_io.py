@@ -40,3 +40,18 @@ ACOUSTIC_SEQUENCES: dict[str, tuple[SequenceTensor, ...]] = {
 # below): units per request, mel frames per request.
 MAX_UNITS = c.AC_MAX_SYMBOLS
 MAX_FRAMES = c.AC_MAX_FRAMES
+
+# Timestamps: families whose acoustic model reports per-symbol durations. Their text
+# frontend step also emits which character each symbol belongs to; the ensemble passes
+# both on as optional outputs (contract.TTS_OUT_DURATIONS ...).
+ALIGNED_FAMILIES = frozenset({FAMILY_FASTSPEECH2})
+# (name, numpy dtype name or "bytes") per text frontend step output, per request [-1].
+TEXT_ALIGNMENT_OUTPUTS = (
+    (c.TTS_OUT_SYMBOL_CHARS, "int32"),
+    (c.TTS_OUT_CHARS, "bytes"),
+    (c.TTS_OUT_CHAR_PINYIN, "bytes"),
+)
+
+
+def has_alignment(family: str) -> bool:
+    return family in ALIGNED_FAMILIES

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from mandarin_tts import contract as c
 from mandarin_tts.pipeline.components import (
     AcousticModel,
     AcousticRequest,
+    AlignedAcousticModel,
     InvalidItem,
     Vocoder,
 )
@@ -30,9 +31,13 @@ from mandarin_tts.serving.step_io import (
     MAX_UNITS,
     SCALES,
     SequenceTensor,
+    has_alignment,
 )
 from mandarin_tts.voices.manifest import VoiceManifest
 from mandarin_tts.voices.text_frontends import VoiceInputError, VoiceTextFrontend, check_choice
+
+if TYPE_CHECKING:
+    from mandarin_tts.text.alignment import SymbolAlignment
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,7 @@ class TextFrontendStep:
     def __init__(self, manifest: VoiceManifest, frontend: VoiceTextFrontend) -> None:
         self.manifest = manifest
         self.frontend = frontend
+        self.aligned = has_alignment(manifest.family)
 
     @classmethod
     def for_voice(cls, manifest: VoiceManifest) -> TextFrontendStep:
@@ -141,10 +147,28 @@ class TextFrontendStep:
             [[encoded.normalized.encode("utf-8"), encoded.phonemes.encode("utf-8")]],
             dtype=object,
         )
+        if self.aligned:
+            outputs.update(alignment_outputs(encoded.alignment))
         return outputs
 
     def run_batch(self, batch: Sequence[Inputs]) -> list[Result]:
         return isolate(self.run_one, batch, "text frontend")
+
+
+def alignment_outputs(alignment: SymbolAlignment | None) -> Outputs:
+    """The text frontend's timestamp outputs, [1, n] each (n = 0 when it has none)."""
+    symbol_chars = alignment.symbol_chars if alignment else ()
+    chars = alignment.chars if alignment else ()
+    pinyin = alignment.pinyin if alignment else ()
+    return {
+        c.TTS_OUT_SYMBOL_CHARS: np.array([symbol_chars], dtype=np.int32).reshape(1, -1),
+        c.TTS_OUT_CHARS: np.array([[x.encode("utf-8") for x in chars]], dtype=object).reshape(
+            1, -1
+        ),
+        c.TTS_OUT_CHAR_PINYIN: np.array(
+            [[x.encode("utf-8") for x in pinyin]], dtype=object
+        ).reshape(1, -1),
+    }
 
 
 def _sequence(inputs: Inputs, spec: SequenceTensor, max_length: int) -> np.ndarray:
@@ -184,8 +208,8 @@ def _collect(
 def _finish(
     results: list[Result | None],
     valid: list[int],
-    outputs: Sequence[np.ndarray | Exception],
-    wrap: Callable[[np.ndarray], Outputs],
+    outputs: Sequence[Any],
+    wrap: Callable[[Any], Outputs],
     step: str,
 ) -> list[Result]:
     for i, out in zip(valid, outputs, strict=True):
@@ -194,7 +218,7 @@ def _finish(
         elif isinstance(out, Exception):
             log.error("%s failed on one request: %s", step, out)
             results[i] = StepInternalError(f"{step} failed: {out}")
-        elif out.shape[0] == 0:
+        elif (out[0] if isinstance(out, tuple) else out).shape[0] == 0:
             log.error("%s produced no frames for one request", step)
             results[i] = StepInternalError(f"{step} produced no output for this request")
         else:
@@ -203,15 +227,20 @@ def _finish(
 
 
 class AcousticStep:
-    """The voice's acoustic inputs + scales -> mel [1, frames, n_mels], batched."""
+    """The voice's acoustic inputs + scales -> mel [1, frames, n_mels], batched; for an
+    aligned family also the frames per input unit [1, T] (empty when the model cannot
+    report them)."""
 
-    def __init__(self, model: AcousticModel, sequences: tuple[SequenceTensor, ...]) -> None:
+    def __init__(
+        self, model: AcousticModel, sequences: tuple[SequenceTensor, ...], aligned: bool = False
+    ) -> None:
         self.model = model
         self.sequences = sequences
+        self.aligned = aligned
 
     @classmethod
     def for_family(cls, model: AcousticModel, family: str) -> AcousticStep:
-        return cls(model, ACOUSTIC_SEQUENCES[family])
+        return cls(model, ACOUSTIC_SEQUENCES[family], has_alignment(family))
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -224,14 +253,36 @@ class AcousticStep:
         speed, pitch, energy = (_scale(inputs.get(n), n, v) for _, n, v, _ in SCALES)
         return AcousticRequest(tensors, speed, pitch, energy)
 
+    def _run(self, items: list[AcousticRequest]) -> Sequence[Any]:
+        model = self.model
+        if not items:
+            return []
+        if not self.aligned:
+            return model.run_batch(items)
+        if isinstance(model, AlignedAcousticModel) and model.reports_durations:
+            return model.run_batch_aligned(items)
+        no_durations = np.zeros(0, np.int32)
+        return [
+            r if isinstance(r, Exception) else (r, no_durations) for r in model.run_batch(items)
+        ]
+
+    def _wrap(self, out: Any) -> Outputs:
+        if not self.aligned:
+            return {c.AC_OUT_MEL: out[np.newaxis]}
+        mel, durations = out
+        return {
+            c.AC_OUT_MEL: mel[np.newaxis],
+            c.AC_OUT_DURATIONS: np.asarray(durations, np.int32)[np.newaxis],
+        }
+
     def run_batch(self, batch: Sequence[Inputs]) -> list[Result]:
         results, valid, items = _collect(batch, self._prepare)
         try:
-            outputs = self.model.run_batch(items) if items else []
+            outputs = self._run(items)
         except Exception as exc:  # noqa: BLE001 - a model that cannot run at all
             log.exception("acoustic model failed")
             outputs = [exc] * len(items)
-        return _finish(results, valid, outputs, lambda m: {c.AC_OUT_MEL: m[np.newaxis]}, "acoustic")
+        return _finish(results, valid, outputs, self._wrap, "acoustic")
 
 
 class VocoderStep:

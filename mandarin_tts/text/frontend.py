@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from mandarin_tts.contract import AC_MAX_SYMBOLS, TEXT_MAX_CHARS
+from mandarin_tts.text.alignment import SymbolAlignment, align_symbols
 from mandarin_tts.text.g2p import G2P, Token, Word
 from mandarin_tts.text.inline import InlineMarkupError, Span, split_inline
 from mandarin_tts.text.lexicon import Lexicon, LexiconFile, lexicon_from_env
@@ -26,6 +27,8 @@ class FrontendResult:
     normalized: str  # normalized Chinese text
     phonemes: str  # the symbols of `ids`, space-separated
     pinyin: tuple[str, ...]  # toned syllables after sandhi ('huar1' for erhua)
+    # Which spoken character each symbol of `ids` belongs to (timestamps).
+    alignment: SymbolAlignment = field(default_factory=lambda: SymbolAlignment((), (), ()))
 
 
 def decode_request_text(raw: bytes, name: str = "TEXT") -> str:
@@ -120,4 +123,5 @@ class TextFrontend:
             normalized=normalized,
             phonemes=" ".join(symbols),
             pinyin=tuple(s for w in words for s in w.syllables),
+            alignment=align_symbols(tokens, symbols),
         )

@@ -7,7 +7,7 @@ pipeline and the HTTP frontend's chunker treat all voices alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from mandarin_tts.voices.manifest import (
     VoiceManifest,
     VoiceManifestError,
 )
+
+if TYPE_CHECKING:
+    from mandarin_tts.text.alignment import SymbolAlignment
 
 
 class VoiceInputError(ValueError):
@@ -31,6 +34,8 @@ class EncodedText:
     length: int  # model input units (symbols or linguistic units)
     normalized: str
     phonemes: str  # the units as text, for debugging and alignment
+    # Spoken characters per model input unit (timestamps); None: this frontend has none.
+    alignment: SymbolAlignment | None = None
 
 
 class VoiceTextFrontend(Protocol):
@@ -69,7 +74,13 @@ class BakerSymbolsFrontend:
         except TextFrontendError as exc:
             raise VoiceInputError(str(exc)) from exc
         ids = np.asarray(result.ids, dtype=np.int64)
-        return EncodedText({c.AC_IN_IDS: ids}, int(ids.size), result.normalized, result.phonemes)
+        return EncodedText(
+            {c.AC_IN_IDS: ids},
+            int(ids.size),
+            result.normalized,
+            result.phonemes,
+            result.alignment,
+        )
 
 
 def load_text_frontend(manifest: VoiceManifest) -> VoiceTextFrontend:

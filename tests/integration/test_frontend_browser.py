@@ -185,6 +185,37 @@ def test_playback_starts_while_the_response_streams(
     assert page_errors(browser) == []
 
 
+HIGHLIGHT_TEXT = "高亮测试开始，每个字读到的时候都会变色。"
+
+
+def test_the_character_being_read_is_highlighted(browser: Any, frontend: FrontendProcess) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, frontend.url)
+    assert browser.find_element(By.ID, "highlight-toggle").is_selected()  # on by default
+    enter_text(browser, HIGHLIGHT_TEXT)
+    status = click_and_wait(browser, "synthesize", ("完成", "错误"))
+    assert status.startswith("完成"), status
+    # The timings arrive after the stream; the spans follow the live playback (or a replay).
+    run = WebDriverWait(browser, 60).until(
+        lambda d: (
+            (r := d.execute_script("return window.ttsPage.last"))
+            and (r.get("highlightError") or len(r.get("highlighted") or []) >= 3)
+            and r
+        )
+    )
+    assert not run.get("highlightError"), run.get("highlightError")
+    spans = browser.find_elements(By.CSS_SELECTOR, "#highlight span")
+    spoken = [ch for ch in HIGHLIGHT_TEXT if ch.isalnum()]
+    assert "".join(s.text for s in spans) == "".join(spoken)
+    assert run["segments"] == len(spans)
+    # Characters light up in reading order while the audio plays.
+    order = run["highlighted"]
+    assert order == sorted(order) and len(set(order)) == len(order)
+    assert page_errors(browser) == []
+
+
 def test_pcm_decoder_joins_samples_split_between_chunks(
     browser: Any, frontend: FrontendProcess
 ) -> None:

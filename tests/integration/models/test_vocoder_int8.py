@@ -140,3 +140,15 @@ def test_the_bridge_and_the_end_convs_stay_float(vocoder_onnx: Path) -> None:
     assert all(
         any(name.startswith(end) for end in GENERATOR_ENDS) for name in kept[len(bridge_convs) :]
     )
+
+
+def test_the_avx2_file_cannot_saturate_and_the_vnni_file_is_full_range() -> None:
+    # The built files served by CPU kind (int8_support.choose_onnx_file): on AVX2 without
+    # VNNI the 7-bit-weight file, whose pair sums fit int16 (vpmaddubsw) by construction.
+    from mandarin_tts.paths import VOCODER_INT8_AVX2_ONNX
+    from mandarin_tts.vocoder.quantize import conv_weight_ranges, saturation_free
+
+    avx2 = onnx.load(str(VOCODER_INT8_AVX2_ONNX))
+    vnni = onnx.load(str(VOCODER_INT8_ONNX))
+    assert saturation_free(avx2) and not saturation_free(vnni)
+    assert len(conv_weight_ranges(avx2)) == len(conv_weight_ranges(vnni)) > 10

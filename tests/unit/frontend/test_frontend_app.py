@@ -252,6 +252,11 @@ def test_web_page_and_limits() -> None:
         limits = await (await client.get("/v1/limits")).json()
         assert limits["max_text_chars"] == 1000
         assert {"mp3", "mulaw", "ogg"} <= set(limits["formats"])
+        assert limits["timestamps"]["subtitles"] == ["srt", "vtt"]
+        assert limits["timestamps"]["streaming"] is False
+        assert isinstance(limits["timestamps"]["voices"], list)
+        assert (await client.get("/static/highlight.js")).status == 200
+        assert 'id="highlight-toggle"' in page
         assert json.dumps(limits)
 
     run(test)

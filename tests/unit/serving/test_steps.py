@@ -1,4 +1,5 @@
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -255,11 +256,24 @@ def test_glue_builds_steps_from_the_rendered_config(standin_voice, monkeypatch):
 
 def test_glue_serves_the_float_vocoder_where_int8_is_unmeasured(standin_voice, monkeypatch, capsys):
     monkeypatch.delenv(ALLOW_INT8_ENV, raising=False)
-    monkeypatch.setattr(int8_support, "cpu_flags", lambda: frozenset({"avx2"}))
+    monkeypatch.setattr(int8_support, "platform", SimpleNamespace(machine=lambda: "aarch64"))
+    monkeypatch.setattr(int8_support, "cpu_flags", lambda: frozenset({"asimd"}))
     _, loaded = load_rendered(c.MODEL_VOCODER)
     assert is_pad_safe(loaded.step.vocoder.model.session)  # the float stand-in
     assert loaded.step.vocoder.model.max_pad_ratio == 1.5
     assert "serving vocoder.onnx instead" in capsys.readouterr().err
+
+
+def test_glue_serves_the_7_bit_int8_vocoder_on_avx2_without_vnni(
+    standin_voice, monkeypatch, capsys
+):
+    monkeypatch.delenv(ALLOW_INT8_ENV, raising=False)
+    monkeypatch.setattr(int8_support, "platform", SimpleNamespace(machine=lambda: "x86_64"))
+    monkeypatch.setattr(int8_support, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    _, loaded = load_rendered(c.MODEL_VOCODER)
+    assert not is_pad_safe(loaded.step.vocoder.model.session)  # an int8 stand-in
+    assert loaded.step.vocoder.model.max_pad_ratio == 1.0
+    assert "serving vocoder_int8_avx2.onnx instead" in capsys.readouterr().err
 
 
 def test_mel_of_one_sentence_is_its_batch_result(standins):
@@ -271,3 +285,26 @@ def test_mel_of_one_sentence_is_its_batch_result(standins):
     mel = model.mel(ids.reshape(1, -1))  # any shape of ids: one sentence
     assert mel.ndim == 2 and mel.shape[1] == c.N_MELS
     np.testing.assert_array_equal(mel, batched)
+
+
+def test_text_step_emits_the_symbol_to_character_map() -> None:
+    from mandarin_tts.serving.steps import TextFrontendStep
+    from mandarin_tts.voices.registry import load_voice
+
+    step = TextFrontendStep.for_voice(load_voice("baker"))
+    (out,) = step.run_batch([{c.TTS_IN_TEXT: np.array([["曾先生".encode()]], dtype=object)}])
+    assert not isinstance(out, Exception)
+    chars = [x.decode() for x in out[c.TTS_OUT_CHARS][0]]
+    assert chars == ["曾", "先", "生"]
+    assert out[c.TTS_OUT_SYMBOL_CHARS].shape == out[c.AC_IN_IDS].shape
+    assert set(out[c.TTS_OUT_SYMBOL_CHARS][0].tolist()) == {-1, 0, 1, 2}
+
+
+def test_acoustic_step_returns_each_items_durations(acoustic) -> None:
+    from mandarin_tts.serving.dev_models import FRAMES_PER_SYMBOL
+
+    batch = [{c.AC_IN_IDS: np.array([[1, 2, 3]], np.int64)}, {c.AC_IN_IDS: np.array([[4]])}]
+    first, second = acoustic.run_batch(batch)
+    assert first[c.AC_OUT_DURATIONS].tolist() == [[FRAMES_PER_SYMBOL] * 3]
+    assert second[c.AC_OUT_DURATIONS].tolist() == [[FRAMES_PER_SYMBOL]]
+    assert first[c.AC_OUT_MEL].shape[1] == first[c.AC_OUT_DURATIONS].sum()

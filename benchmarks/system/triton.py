@@ -1,8 +1,9 @@
 """Systems 2 and 3: the Triton `tts` ensemble, with this machine's tier (dynamic batching)
 or the same tier rendered with batching off (`render.without_dynamic_batching`).
 
-Requests go over gRPC. Every request carries its own SPEED (1 + i * 2^-22: inaudible) so
-that Triton's response cache cannot answer repeated texts. First audio for a long text is
+Requests go over gRPC to a server rendered and started without Triton's response cache
+(the eval sentences repeat; at the steps the cache is keyed by symbols and mels, which an
+inaudibly different SPEED does not change). Every request still carries its own SPEED. First audio for a long text is
 measured through the HTTP frontend (`python -m frontend`), which chunks and streams it.
 """
 
@@ -19,7 +20,11 @@ from pathlib import Path
 
 from mandarin_tts.serving.ephemeral import ephemeral_triton
 from mandarin_tts.serving.ports import free_port, wait_http_ok
-from mandarin_tts.serving.render import render, repository_for, without_dynamic_batching
+from mandarin_tts.serving.render import (
+    render,
+    without_dynamic_batching,
+    without_response_cache,
+)
 from mandarin_tts.serving.tiers import default_tier
 from mandarin_tts.serving.tts_inputs import audio_seconds, build_inputs, distinct_speeds
 from mandarin_tts.serving.tune.memory import tree_peak_rss_mb
@@ -38,16 +43,17 @@ class TritonEnsemble:
         self._server = contextlib.ExitStack()
 
     def _repository(self) -> Path:
-        tier = default_tier()
-        if self.batching:
-            return repository_for(tier)
-        return render(without_dynamic_batching(tier), self._work / "repository")
+        # No response cache: the eval sentences repeat, and a cached answer is no synthesis.
+        tier = without_response_cache(default_tier())
+        if not self.batching:
+            tier = without_dynamic_batching(tier)
+        return render(tier, self._work / "repository")
 
     def start(self) -> None:
         import tritonclient.grpc as grpcclient
 
         self.process = self._server.enter_context(
-            ephemeral_triton(self._repository(), self._work, cache_bytes=64 * 1024 * 1024)
+            ephemeral_triton(self._repository(), self._work, cache_bytes=0)
         )
         self._client_module = grpcclient
         self._client = grpcclient.InferenceServerClient(self.process.grpc_url)

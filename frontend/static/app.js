@@ -131,10 +131,25 @@ function voiceFields() {
   return { voice: voiceSelect.value, speaker: speakerSelect.value, emotion: emotionSelect.value };
 }
 
+// The pronunciations box: "word pinyin" a line (a tab or the first space splits them).
+function lexiconEntries() {
+  const entries = {};
+  for (const raw of $("lexicon").value.split("\n")) {
+    const line = raw.split("#")[0].trim();
+    if (!line) continue;
+    const cut = line.includes("\t") ? line.indexOf("\t") : line.indexOf(" ");
+    if (cut < 1) throw new Error(`pronunciation line "${line}": write the word, a space, then its pinyin`);
+    entries[line.slice(0, cut).trim()] = line.slice(cut + 1).trim();
+  }
+  return entries;
+}
+
 function requestBody(extra) {
   const body = { ...voiceFields(), ...extra };
   for (const [name, slider] of Object.entries(sliders)) body[name] = Number(slider.value);
   body[ssml.checked ? "ssml" : "text"] = text.value;
+  const lexicon = lexiconEntries();
+  if (Object.keys(lexicon).length) body.lexicon = lexicon;
   return body;
 }
 
@@ -357,6 +372,37 @@ async function downloadAs() {
   }
 }
 
+// Sentence subtitles (SubRip) of the text as it is now: "subtitles": "srt" on /v1/tts.
+async function downloadSubtitles() {
+  const button = $("download-subtitles");
+  button.disabled = true;
+  setStatus("准备字幕… Preparing subtitles…");
+  try {
+    await limitsReady;
+    const response = await fetch("/v1/tts", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...authHeaders() },
+      body: JSON.stringify(requestBody({ format: "wav", stream: false, subtitles: "srt" })),
+    });
+    if (!response.ok) throw await apiError(response);
+    const result = await response.json();
+    const blob = new Blob([result.subtitles], { type: "application/x-subrip" });
+    if (fileUrl) URL.revokeObjectURL(fileUrl);
+    fileUrl = URL.createObjectURL(blob);
+    downloadFile.href = fileUrl;
+    downloadFile.download = "speech.srt";
+    downloadFile.textContent = `保存 Save speech.srt (${result.sentences.length} cues)`;
+    downloadFile.hidden = false;
+    page.lastDownload = { format: "srt", name: "speech.srt", bytes: blob.size, cues: result.sentences.length };
+    downloadFile.click();
+    setStatus(`已下载 Downloaded speech.srt (${result.sentences.length} cues, ${result.duration.toFixed(1)} s)`);
+  } catch (error) {
+    setStatus(`错误 Error: ${error.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // SSML on: plain text is wrapped in <speak> (escaped); off: markup is reduced to its text.
 function toggleSsml() {
   const value = text.value.trim();
@@ -388,6 +434,7 @@ ssml.addEventListener("change", toggleSsml);
 button.addEventListener("click", synthesize);
 stopButton.addEventListener("click", () => { stopPlayback(); player.pause(); setStatus("已停止 Stopped"); });
 downloadButton.addEventListener("click", downloadAs);
+$("download-subtitles").addEventListener("click", downloadSubtitles);
 voiceSelect.addEventListener("change", showVoice);
 // Replaying the kept file stops the live playback (never two voices at once).
 player.addEventListener("play", () => {

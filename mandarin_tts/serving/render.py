@@ -220,8 +220,6 @@ def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig
             )
         ],
     )
-    if step in CACHED_STEPS:
-        config.response_cache.enable = True
     for key, value in params.items():
         config.parameters[key].string_value = value
     return config
@@ -240,6 +238,13 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
         step.input_map.update(in_map)
         step.output_map.update(out_map)
     return config
+
+
+def without_response_cache(tier: Tier) -> Tier:
+    """The same tier with Triton's response cache off, for benchmarks: with it, repeated
+    texts (even at slightly different speeds, which leave the mel unchanged) would be
+    answered from the vocoder's cache instead of being synthesized."""
+    return replace(tier, name=f"{tier.name}-uncached", cache_mb=0)
 
 
 def without_dynamic_batching(tier: Tier) -> Tier:
@@ -261,6 +266,9 @@ def tier_configs(
     for voice in voices if voices is not None else [bundled_manifest(Path("."))]:
         for step, m in tier.models.items():
             config = step_config(voice, step, m)
+            # A tier without cache memory (cache_mb 0: benchmarks) caches nothing.
+            if step in CACHED_STEPS and tier.cache_mb > 0:
+                config.response_cache.enable = True
             configs[config.name] = config
         ensemble = ensemble_config(voice, tier)
         configs[ensemble.name] = ensemble

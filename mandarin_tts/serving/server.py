@@ -144,7 +144,7 @@ def server_command(install: Path, opts: ServerOptions) -> list[str]:
         f"--model-repository={opts.repository}",
         f"--backend-directory={install / 'backends'}",
         f"--cache-directory={install / 'caches'}",
-        f"--cache-config=local,size={opts.cache_bytes}",
+        *([f"--cache-config=local,size={opts.cache_bytes}"] if opts.cache_bytes > 0 else []),
         "--model-control-mode=none",
         "--strict-readiness=true",
         f"--http-address={opts.host}",

@@ -216,6 +216,36 @@ def test_the_character_being_read_is_highlighted(browser: Any, frontend: Fronten
     assert page_errors(browser) == []
 
 
+def test_pronunciations_and_subtitles_from_the_page(
+    browser: Any, frontend: FrontendProcess
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, frontend.url)
+    enter_text(browser, "字幕测试：我姓曾。下一句也有字幕。")
+    browser.find_element(By.CSS_SELECTOR, "#lexicon-box summary").click()
+    box = browser.find_element(By.ID, "lexicon")
+    box.send_keys("曾 zeng1  # surname")
+    status = click_and_wait(browser, "synthesize", ("完成", "错误"))
+    assert status.startswith("完成"), status
+    run = browser.execute_script("return window.ttsPage.last")
+    assert run["request"]["lexicon"] == {"曾": "zeng1"}
+    # Sentence subtitles of the same request, saved as speech.srt.
+    browser.find_element(By.ID, "download-subtitles").click()
+    done = WebDriverWait(browser, 120).until(
+        lambda d: (t := d.find_element(By.ID, "status").text).startswith(("已下载", "错误")) and t
+    )
+    assert done.startswith("已下载"), done
+    download = browser.execute_script("return window.ttsPage.lastDownload")
+    assert download["name"] == "speech.srt" and download["cues"] == 2 and download["bytes"] > 40
+    # A line without a reading is the page's own clear error, before anything is sent.
+    box.send_keys("\n曾先生")
+    status = click_and_wait(browser, "synthesize", ("完成", "错误"))
+    assert status.startswith("错误") and "曾先生" in status, status
+    assert page_errors(browser) == []
+
+
 def test_pcm_decoder_joins_samples_split_between_chunks(
     browser: Any, frontend: FrontendProcess
 ) -> None:

@@ -209,3 +209,9 @@ def test_the_tier_onnx_file_reaches_the_vocoder_config(tmp_path):
     assert onnx_file(c.MODEL_VOCODER) == VOCODER_INT8_ONNX.name
     assert onnx_file(c.MODEL_ACOUSTIC) == ACOUSTIC_ONNX.name
     assert "onnx_file" not in configs[c.MODEL_TEXT_FRONTEND].parameters
+
+
+def test_a_tier_without_cache_memory_caches_nothing() -> None:
+    tier = r.without_response_cache(TIERS[r.COMMITTED_TIER])
+    assert tier.cache_mb == 0
+    assert not any(cfg.response_cache.enable for cfg in r.tier_configs(tier).values())

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ def unique_text(text: str, number: int) -> str:
 
 
 @dataclass
-class Stack:
+class Stack(ABC):
     name: str
     log_path: Path
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
@@ -93,8 +94,9 @@ class Stack:
             command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env
         )
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Each deployment's own."""
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -136,14 +138,17 @@ class Stack:
             kind = "client timeout" if isinstance(failure, TimeoutError) else repr(failure)[:160]
             return Outcome(sent - t0, time.monotonic() - sent, None, error=kind)
 
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """Each deployment's own."""
 
+    @abstractmethod
     def body(self, text: str, index: int) -> dict[str, object]:
-        raise NotImplementedError
+        """Each deployment's own."""
 
+    @abstractmethod
     def audio_seconds(self, response: aiohttp.ClientResponse, body: bytes) -> float:
-        raise NotImplementedError
+        """Each deployment's own."""
 
     def settings(self) -> dict[str, object]:
         return {}

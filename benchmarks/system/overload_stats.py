@@ -8,6 +8,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from mandarin_tts.serving.tune.stats import percentile
+
 REFUSAL_STATUSES = (429, 503)
 SLO_S = 10.0
 TARGET_KEEP = 0.9  # goodput at 3x must stay within 10 % of goodput at 1x
@@ -48,17 +50,6 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return not (self.accepted or self.refused)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Percentile q (0-100) of a sample, linearly interpolated; NaN for an empty sample."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def goodput(outcomes: Sequence[Outcome], window_s: float, slo_s: float = SLO_S) -> float:

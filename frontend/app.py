@@ -72,6 +72,7 @@ from frontend.websocket import add_websocket_route, credential_headers
 from mandarin_tts import contract
 from mandarin_tts.serving.step_io import has_alignment
 from mandarin_tts.text.lexicon import MAX_WORD_CHARS as LEXICON_MAX_WORD_CHARS
+from mandarin_tts.text.lexicon import lexicon_path_from_env
 
 log = logging.getLogger("frontend")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -107,6 +108,7 @@ def _triton_factory(config: FrontendConfig, catalogue: VoiceCatalogue) -> ChunkS
             config.triton_timeout_floor_s,
             config.triton_timeout_s,
         ),
+        lexicon_path=lexicon_path_from_env(),
     )
 
 

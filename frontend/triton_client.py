@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,9 @@ from frontend.synthesis import VoiceParams
 from frontend.text_cleanup import public_reason
 from frontend.timestamps import AlignedAudio, ChunkAlignment
 from mandarin_tts import contract
+from mandarin_tts.serving.step_io import has_alignment
 from mandarin_tts.serving.tts_inputs import build_inputs
+from mandarin_tts.text.lexicon import file_version
 from mandarin_tts.voices.manifest import VoiceManifest
 from mandarin_tts.voices.registry import BUNDLED_VOICE, ensemble_name
 
@@ -95,6 +98,11 @@ INTERNAL_MARKERS = (
     "failed to process the request",  # the Python backend's wrapper of an uncaught exception
     "stub process",
     "out of memory",
+    # Triton's own check of a step's inputs: the ensemble's wiring, never the client's text
+    # (seen when a step upstream had failed: "expected 1 inputs but got 0 inputs for model
+    # 'vocoder' ... missing required input(s) ['mel']").
+    "inputs but got",
+    "missing required input",
 )
 
 
@@ -140,9 +148,13 @@ class TritonSynthesizer:
         timeout_s: float = 60.0,
         voices: Mapping[str, VoiceManifest] | None = None,
         cost: CallCost | None = None,
+        lexicon_path: Path | None = None,
     ):
         """`cost` sets each call's timeout from its text (frontend/deadline.py); without it
-        every call gets `timeout_s`."""
+        every call gets `timeout_s`. `lexicon_path`: the deployment lexicon file Triton's
+        text frontend reads (MANDARIN_TTS_LEXICON); each call names its version, so
+        Triton's response cache never answers an edited file with audio of the old one."""
+        self.lexicon_path = lexicon_path
         self.url = url
         self.model_name = model_name
         self.timeout_s = timeout_s
@@ -154,7 +166,9 @@ class TritonSynthesizer:
             grpcclient.InferRequestedOutput(contract.TTS_OUT_AUDIO),
             grpcclient.InferRequestedOutput(contract.TTS_OUT_SAMPLE_RATE),
         ]
-        # Requested only for timestamps: the default path asks for (and moves) audio only.
+        # Every call to a voice with durations asks for them, timestamps or not: Triton's
+        # response cache keys by the request's inputs only, so an answer cached without
+        # them would later be served to a request for timestamps (they add ~1 KB a chunk).
         self._aligned_outputs = [
             *self._outputs,
             *(grpcclient.InferRequestedOutput(name) for name in ALIGNMENT_OUTPUTS),
@@ -166,8 +180,13 @@ class TritonSynthesizer:
     async def synthesize(
         self, text: str, params: VoiceParams, timeout_s: float | None = None
     ) -> np.ndarray:
-        result = await self._call(text, params, timeout_s, self._outputs)
+        result = await self._call(text, params, timeout_s, self._outputs_for(params.voice))
         return self._audio(params.voice, result)
+
+    def _outputs_for(self, voice: str) -> list[grpcclient.InferRequestedOutput]:
+        manifest = self.voices.get(voice)
+        aligned = has_alignment(manifest.family) if manifest else voice == BUNDLED_VOICE
+        return self._aligned_outputs if aligned else self._outputs
 
     async def synthesize_aligned(
         self, text: str, params: VoiceParams, timeout_s: float | None = None
@@ -179,7 +198,8 @@ class TritonSynthesizer:
         if alignment is None:
             raise TritonUnavailable(
                 f"voice {params.voice!r}: the inference server returned no durations for "
-                "timestamps (its model repository predates them); retry without timestamps",
+                "timestamps (its model repository predates them, or it cached this text for "
+                "a client that asked for audio only); retry without timestamps",
                 retry_after_s=RETRY_AFTER_S,
             )
         return AlignedAudio(audio, alignment)
@@ -204,6 +224,7 @@ class TritonSynthesizer:
             energy=params.energy,
             speaker=speaker,
             emotion=emotion,
+            lexicon_version=file_version(self.lexicon_path) if self.lexicon_path else None,
         )
         deadline_s = timeout_s or call_timeout_s(self.cost, len(text))
         loop = asyncio.get_running_loop()

@@ -87,6 +87,9 @@ TTS_IN_PITCH = "PITCH"  # FP32 [1], optional, default 1.0
 TTS_IN_ENERGY = "ENERGY"  # FP32 [1], optional, default 1.0
 TTS_IN_SPEAKER = "SPEAKER"  # BYTES [1], optional, default: the voice's default speaker
 TTS_IN_EMOTION = "EMOTION"  # BYTES [1], optional, default: the voice's default emotion
+# BYTES [1], optional: the deployment lexicon file's version the caller saw (text/lexicon.py
+# file_version). It makes an edited file a new response-cache key.
+TTS_IN_LEXICON_VERSION = "LEXICON_VERSION"
 TTS_OUT_AUDIO = "AUDIO"  # FP32 [-1], 16 kHz mono
 TTS_OUT_SAMPLE_RATE = "SAMPLE_RATE"  # INT32 [1]
 # Optional outputs for timestamps (voices whose acoustic model reports durations: the

@@ -81,6 +81,7 @@ ENSEMBLE_INPUTS = [
     TensorSpec(c.TTS_IN_TEXT, DT.TYPE_STRING, (1,)),
     *_scale_tensors(SCALE_IN),
     *(TensorSpec(n, DT.TYPE_STRING, (1,), optional=True) for n in CHOICE_IN),
+    TensorSpec(c.TTS_IN_LEXICON_VERSION, DT.TYPE_STRING, (1,), optional=True),
 ]
 ENSEMBLE_OUTPUTS = [
     TensorSpec(c.TTS_OUT_AUDIO, DT.TYPE_FP32, (-1,)),
@@ -150,7 +151,7 @@ def ensemble_steps(voice: VoiceManifest) -> list[tuple[str, dict[str, str], dict
     return [
         (
             step_name(voice.name, c.MODEL_TEXT_FRONTEND),
-            {n: n for n in (c.TTS_IN_TEXT, *SCALE_IN, *CHOICE_IN)},
+            {t.name: t.name for t in ENSEMBLE_INPUTS},
             text_out,
         ),
         (step_name(voice.name, c.MODEL_ACOUSTIC), internal, acoustic_out),
@@ -179,12 +180,6 @@ def _onnx_file(voice: VoiceManifest, step: str, m: ModelTier) -> str:
     if voice.family == FAMILY_FASTSPEECH2 or step == c.MODEL_VOCODER:
         return voice.files[step]
     return ""  # a multi-file acoustic model (Sambert): the manifest names its files
-
-
-# Repeated prompts (greetings, IVR menus) come from Triton's response cache. It sits on the
-# steps after the text frontend, keyed by symbols and mels, not on the ensemble keyed by
-# text: a reloaded deployment lexicon changes what a cached text must sound like.
-CACHED_STEPS = frozenset({c.MODEL_ACOUSTIC, c.MODEL_VOCODER})
 
 
 def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig:
@@ -233,6 +228,12 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
         input=[t.input() for t in ENSEMBLE_INPUTS],
         output=[t.output() for t in ensemble_outputs(voice)],
     )
+    # Repeated prompts (greetings, IVR menus) come from Triton's response cache, keyed by
+    # the whole request (LEXICON_VERSION included). It sits on the ensemble, not on its
+    # steps: with Triton 2.51 caching the acoustic step, a request whose acoustic stub had
+    # been stopped reached the vocoder with no mel (tests/integration/test_hangs.py). A
+    # tier without cache memory (cache_mb 0: benchmarks) caches nothing.
+    config.response_cache.enable = tier.cache_mb > 0
     for model, in_map, out_map in ensemble_steps(voice):
         step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)
         step.input_map.update(in_map)
@@ -242,8 +243,7 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
 
 def without_response_cache(tier: Tier) -> Tier:
     """The same tier with Triton's response cache off, for benchmarks: with it, repeated
-    texts (even at slightly different speeds, which leave the mel unchanged) would be
-    answered from the vocoder's cache instead of being synthesized."""
+    texts would be answered from the cache instead of being synthesized."""
     return replace(tier, name=f"{tier.name}-uncached", cache_mb=0)
 
 
@@ -266,9 +266,6 @@ def tier_configs(
     for voice in voices if voices is not None else [bundled_manifest(Path("."))]:
         for step, m in tier.models.items():
             config = step_config(voice, step, m)
-            # A tier without cache memory (cache_mb 0: benchmarks) caches nothing.
-            if step in CACHED_STEPS and tier.cache_mb > 0:
-                config.response_cache.enable = True
             configs[config.name] = config
         ensemble = ensemble_config(voice, tier)
         configs[ensemble.name] = ensemble

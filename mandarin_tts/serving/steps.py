@@ -101,7 +101,12 @@ def isolate(run_one: Callable[[Any], Outputs], batch: Sequence[Any], step: str) 
 class TextFrontendStep:
     """TEXT + optional scales, speaker, emotion -> the voice's acoustic inputs + debug."""
 
-    input_names = (c.TTS_IN_TEXT, *(n for n, _, _, _ in SCALES), *(n for n, _ in CHOICES))
+    input_names = (
+        c.TTS_IN_TEXT,
+        *(n for n, _, _, _ in SCALES),
+        *(n for n, _ in CHOICES),
+        c.TTS_IN_LEXICON_VERSION,
+    )
 
     def __init__(self, manifest: VoiceManifest, frontend: VoiceTextFrontend) -> None:
         self.manifest = manifest
@@ -131,6 +136,11 @@ class TextFrontendStep:
         if text is None:
             raise StepInputError(f"{c.TTS_IN_TEXT} must hold exactly one string")
         outputs = self._scales(inputs)
+        seen = _string(inputs.get(c.TTS_IN_LEXICON_VERSION), c.TTS_IN_LEXICON_VERSION)
+        if seen is not None:
+            from mandarin_tts.text.lexicon import catch_up_lexicon
+
+            catch_up_lexicon(seen)
         try:
             choices = [
                 check_choice(self.manifest, kind, _string(inputs.get(name), name))

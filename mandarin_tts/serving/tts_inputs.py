@@ -41,9 +41,10 @@ def build_inputs(
     energy: float | None = None,
     speaker: str | None = None,
     emotion: str | None = None,
+    lexicon_version: str | None = None,
 ) -> list[Any]:
     """TEXT BYTES [1,1], plus each given control: SPEED/PITCH/ENERGY FP32 [1,1],
-    SPEAKER/EMOTION BYTES [1,1]."""
+    SPEAKER/EMOTION/LEXICON_VERSION BYTES [1,1]."""
     inputs = [_bytes_input(client_module, c.TTS_IN_TEXT, text)]
     for name, number in (
         (c.TTS_IN_SPEED, speed),
@@ -52,7 +53,11 @@ def build_inputs(
     ):
         if number is not None:
             inputs.append(_fp32_input(client_module, name, number))
-    for name, label in ((c.TTS_IN_SPEAKER, speaker), (c.TTS_IN_EMOTION, emotion)):
+    for name, label in (
+        (c.TTS_IN_SPEAKER, speaker),
+        (c.TTS_IN_EMOTION, emotion),
+        (c.TTS_IN_LEXICON_VERSION, lexicon_version),
+    ):
         if label is not None:
             inputs.append(_bytes_input(client_module, name, label))
     return inputs

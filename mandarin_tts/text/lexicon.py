@@ -9,6 +9,10 @@ The word is everything before the first tab, or before the first space when the 
 no tab; the rest is the reading. A deployment names its file with MANDARIN_TTS_LEXICON; the
 text frontend loads it at start and reloads it when its mtime changes (checked at most once
 a second). A bad line is logged with its number and skipped; the other entries still apply.
+
+Triton's response cache is keyed by the request, not by the file: a caller that reads the
+same file sends its `file_version` (LEXICON_VERSION), so an edited file is a new cache key,
+and the text frontend reloads at once when a request names a version it has not loaded.
 """
 
 from __future__ import annotations
@@ -113,6 +117,17 @@ def parse_lexicon_text(text: str, source: str) -> tuple[Lexicon, list[str]]:
     return Lexicon(entries), errors
 
 
+def file_version(path: Path) -> str:
+    """What a reader of `path` sees, as mtime and size ("" when it cannot be stat'ed).
+
+    The HTTP frontend and the text frontend compute it alike from the same file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
 class LexiconFile:
     """A lexicon file kept current: `current()` reloads it after its mtime changed."""
 
@@ -121,26 +136,33 @@ class LexiconFile:
         self.check_s = check_s
         self._lock = threading.Lock()
         self._mtime: int | None = None
+        self._version = ""
         self._checked = float("-inf")
         self._lexicon = Lexicon()
         self._load()
 
     def _load(self) -> None:
         try:
+            version = file_version(self.path)
             mtime = self.path.stat().st_mtime_ns
-            if mtime == self._mtime:
+            if mtime == self._mtime and version == self._version:
                 return
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             if self._mtime is not None or self._checked == float("-inf"):
                 log.error("lexicon %s cannot be read (%s); no file entries apply", self.path, error)
-            self._mtime, self._lexicon = None, Lexicon()
+            self._mtime, self._version, self._lexicon = None, "", Lexicon()
             return
         lexicon, errors = parse_lexicon_text(text, str(self.path))
         for message in errors:
             log.error("lexicon entry skipped: %s", message)
         log.info("lexicon %s: %d entries loaded", self.path, len(lexicon))
-        self._mtime, self._lexicon = mtime, lexicon
+        self._mtime, self._version, self._lexicon = mtime, version, lexicon
+
+    @property
+    def version(self) -> str:
+        """The file_version of what is loaded ("" when nothing could be read)."""
+        return self._version
 
     def current(self) -> Lexicon:
         now = time.monotonic()
@@ -150,7 +172,38 @@ class LexiconFile:
                 self._checked = now
             return self._lexicon
 
+    def catch_up(self, seen_version: str) -> None:
+        """A caller saw the file at `seen_version`: reload now if that is not what is loaded,
+        so the audio cached under that version is made with that file."""
+        with self._lock:
+            if seen_version != self._version:
+                self._load()
+                self._checked = time.monotonic()
+
+
+# One LexiconFile per path and process: every text frontend of a stub shares it, and a
+# request's LEXICON_VERSION reaches it (catch_up) without going through the voice's frontend.
+_SHARED: dict[Path, LexiconFile] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def lexicon_path_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
+    path = (os.environ if environ is None else environ).get(LEXICON_ENV, "").strip()
+    return Path(path) if path else None
+
 
 def lexicon_from_env(environ: Mapping[str, str] | None = None) -> LexiconFile | None:
-    path = (os.environ if environ is None else environ).get(LEXICON_ENV, "").strip()
-    return LexiconFile(Path(path)) if path else None
+    path = lexicon_path_from_env(environ)
+    if path is None:
+        return None
+    with _SHARED_LOCK:
+        if path not in _SHARED:
+            _SHARED[path] = LexiconFile(path)
+        return _SHARED[path]
+
+
+def catch_up_lexicon(seen_version: str, environ: Mapping[str, str] | None = None) -> None:
+    """The deployment lexicon (if any) catches up with the version a request names."""
+    lexicon = lexicon_from_env(environ)
+    if lexicon is not None:
+        lexicon.catch_up(seen_version)

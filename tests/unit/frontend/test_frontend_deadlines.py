@@ -197,7 +197,7 @@ def test_a_disconnected_client_frees_its_slot_and_cancels_its_calls() -> None:
 
 
 def infer_recorder(synth: TritonSynthesizer, seconds: float, log: list[str]) -> Any:
-    async def fake_infer(voice: str, inputs: object, deadline_s: float) -> np.ndarray:
+    async def fake_infer(voice: str, inputs: object, deadline_s: float, **_: object) -> np.ndarray:
         log.append(f"deadline {deadline_s:.1f}")
         try:
             await asyncio.sleep(seconds)

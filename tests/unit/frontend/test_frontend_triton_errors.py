@@ -65,7 +65,9 @@ def test_giving_up_never_cancels_a_young_call_in_flight() -> None:
         finished = asyncio.Event()
         cancelled = []
 
-        async def slow_infer(voice: str, inputs: object, deadline_s: float) -> np.ndarray:
+        async def slow_infer(
+            voice: str, inputs: object, deadline_s: float, **_: object
+        ) -> np.ndarray:
             try:
                 await asyncio.sleep(0.05)
             except asyncio.CancelledError:
@@ -93,19 +95,27 @@ ONNX_FAILURE = (
 )
 
 
+# What tritonserver 2.51 answered when a step upstream of the vocoder had failed.
+WIRING_FAILURE = (
+    "[request id: 7] expected 1 inputs but got 0 inputs for model 'vocoder'. Got input(s) [], "
+    "but missing required input(s) ['mel']. Please provide all required input(s)."
+)
+
+
 @pytest.mark.parametrize("status", ["StatusCode.INVALID_ARGUMENT", "StatusCode.INTERNAL"])
+@pytest.mark.parametrize("failure", [ONNX_FAILURE, WIRING_FAILURE])
 def test_an_internal_failure_is_a_retryable_503_without_its_text(
-    status: str, caplog: pytest.LogCaptureFixture
+    status: str, failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Defect: an onnxruntime failure came back as INVALID_ARG and reached the client as 400
-    text_rejected with the raw exception text, never retried."""
+    """Defects: an onnxruntime failure, and Triton's complaint about a step's missing input,
+    came back as INVALID_ARG and reached the client as 400 text_rejected, never retried."""
     with caplog.at_level(logging.WARNING, logger="frontend.triton_client"):
-        error = map_triton_error(InferenceServerException(msg=ONNX_FAILURE, status=status))
+        error = map_triton_error(InferenceServerException(msg=failure, status=status))
     assert type(error) is TritonUnavailable and error.status == 503 and error.retryable
     assert error.code == "backend_unavailable"
-    for secret in ("onnxruntime", "Gather", "/opt/models", "acoustic_0_0", "INTERNAL"):
+    for secret in ("onnxruntime", "Gather", "/opt/models", "acoustic_0_0", "INTERNAL", "mel"):
         assert secret not in error.message
-    assert ONNX_FAILURE in caplog.text  # the detail is in the log, for the operator
+    assert failure in caplog.text  # the detail is in the log, for the operator
 
 
 def test_the_models_own_invalid_argument_message_reaches_the_client() -> None:
@@ -163,8 +173,10 @@ class FakeGrpcClient:
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.outputs: list[set[str]] = []  # per call, the outputs it asked for
 
     async def infer(self, model_name: str, inputs: list[Any], **kwargs: Any) -> FakeResult:
+        self.outputs.append({o.name() for o in kwargs.get("outputs") or []})
         sent = {}
         for tensor in inputs:
             name = tensor.name()
@@ -216,6 +228,43 @@ def test_a_sample_rate_other_than_the_manifests_is_refused() -> None:
         with pytest.raises(TritonUnavailable, match="misconfigured") as raised:
             await synth.synthesize("你好", VoiceParams(voice="aishu"))
         assert raised.value.status == 503
+        await synth.close()
+
+    asyncio.run(main())
+
+
+def test_each_call_names_the_deployment_lexicon_version(tmp_path: Path) -> None:
+    async def main() -> None:
+        synth, fake = _synth_with(16000)
+        await synth.synthesize("你好", VoiceParams())
+        assert contract.TTS_IN_LEXICON_VERSION not in fake.calls[-1][1]  # no file configured
+        path = tmp_path / "lexicon.txt"
+        size = path.write_bytes("曾 zeng1\n".encode())
+        synth.lexicon_path = path
+        await synth.synthesize("你好", VoiceParams())
+        first = fake.calls[-1][1][contract.TTS_IN_LEXICON_VERSION][2]
+        path.write_text("曾 ceng2 # edited\n", encoding="utf-8")
+        await synth.synthesize("你好", VoiceParams())
+        second = fake.calls[-1][1][contract.TTS_IN_LEXICON_VERSION][2]
+        # An edited file is another key for Triton's response cache.
+        assert first != second and first.endswith(f"-{size}".encode())
+        await synth.close()
+
+    asyncio.run(main())
+
+
+def test_a_voice_with_durations_is_always_asked_for_them() -> None:
+    """Defect: Triton's response cache keys by inputs only, so audio cached for a call that
+    asked for audio alone was served, without durations, to a request for timestamps."""
+
+    async def main() -> None:
+        synth, fake = _synth_with(16000)
+        await synth.synthesize("你好", VoiceParams())  # the bundled FastSpeech2 voice
+        assert contract.TTS_OUT_DURATIONS in fake.outputs[-1]
+        assert contract.TTS_OUT_AUDIO in fake.outputs[-1]
+        fake.rate = 24000
+        await synth.synthesize("你好", VoiceParams(voice="aishu"))  # Sambert: no durations
+        assert fake.outputs[-1] == {contract.TTS_OUT_AUDIO, contract.TTS_OUT_SAMPLE_RATE}
         await synth.close()
 
     asyncio.run(main())

@@ -40,11 +40,12 @@ def test_every_tier_renders_a_valid_complete_repository(tmp_path, tier_name):
         assert params["onnx_file"].endswith(".onnx")
     ensemble = configs[c.MODEL_ENSEMBLE]
     assert ensemble.platform == "ensemble"
-    # Cached by symbols and mels, not by text (a reloaded lexicon changes a text's reading).
-    assert not ensemble.response_cache.enable
-    assert configs[c.MODEL_ACOUSTIC].response_cache.enable
-    assert configs[c.MODEL_VOCODER].response_cache.enable
-    assert not configs[c.MODEL_TEXT_FRONTEND].response_cache.enable
+    # Cached by the whole request (its LEXICON_VERSION included), never inside the ensemble.
+    assert ensemble.response_cache.enable
+    assert not any(configs[m].response_cache.enable for m in MODELS[:3])
+    assert c.TTS_IN_LEXICON_VERSION in {i.name for i in ensemble.input}
+    text_step = ensemble.ensemble_scheduling.step[0]
+    assert text_step.input_map[c.TTS_IN_LEXICON_VERSION] == c.TTS_IN_LEXICON_VERSION
     assert ensemble.max_batch_size == min(m.max_batch_size for m in tier.models.values())
     assert [s.model_name for s in ensemble.ensemble_scheduling.step] == list(MODELS[:3])
 

@@ -15,6 +15,8 @@ from mandarin_tts.text.lexicon import (
     LEXICON_ENV,
     LexiconError,
     LexiconFile,
+    catch_up_lexicon,
+    file_version,
     from_mapping,
     lexicon_from_env,
     parse_lexicon_text,
@@ -91,3 +93,31 @@ def test_env_names_the_file(tmp_path: Path) -> None:
     assert lexicon_from_env({}) is None
     found = lexicon_from_env({LEXICON_ENV: str(path)})
     assert found is not None and found.current().entries == {"曾": ("zeng1",)}
+
+
+def test_a_request_naming_a_newer_version_reloads_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "lex.txt"
+    assert file_version(path) == ""  # absent
+    path.write_text("曾 zeng1\n", encoding="utf-8")
+    lexicon = LexiconFile(path, check_s=3600.0)
+    assert lexicon.version == file_version(path) != ""
+    lexicon.current()  # checked now: not again for an hour
+    path.write_text("曾 ceng2\n", encoding="utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    lexicon.catch_up(lexicon.version)  # the version it has: nothing to do
+    assert lexicon.current().entries["曾"] == ("zeng1",)
+    lexicon.catch_up(file_version(path))  # the caller saw the edit: reload now
+    assert lexicon.current().entries["曾"] == ("ceng2",)
+    assert lexicon.version == file_version(path)
+
+
+def test_the_env_lexicon_is_shared_by_the_process(tmp_path: Path) -> None:
+    path = tmp_path / "shared.txt"
+    path.write_text("曾 zeng1\n", encoding="utf-8")
+    env = {LEXICON_ENV: str(path)}
+    shared = lexicon_from_env(env)
+    assert shared is not None and lexicon_from_env(env) is shared
+    path.write_text("曾 ceng2\n", encoding="utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    catch_up_lexicon(file_version(path), env)
+    assert shared.current().entries["曾"] == ("ceng2",)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from frontend.admission import Admission
+from frontend.admission import Admission, request_chars
 from frontend.chunking import warm_up
 from frontend.config import FrontendConfig
 from frontend.deadline import (
@@ -264,11 +264,13 @@ def _synthesis_handler(
         except ApiError as error:
             metrics.requests.labels(route, str(error.status)).inc()
             raise
-        if not admission.try_enter():
+        chars = request_chars(data)
+        remaining_s = deadline.remaining_s() if deadline is not None else None
+        refusal = admission.admit(chars, remaining_s)
+        if refusal is not None:
             metrics.requests.labels(route, "429").inc()
             raise Overloaded(
-                f"{admission.active} requests are being served "
-                f"(limit {config.max_active_requests}); retry shortly",
+                f"{refusal}; retry shortly",
                 retry_after_s=admission.retry_after_s(),
             )
         metrics.active.inc()
@@ -286,7 +288,7 @@ def _synthesis_handler(
             status = "499"  # the client went away (handler cancellation); its slot is freed
             raise
         finally:
-            admission.leave(time.monotonic() - start if status == "200" else None)
+            admission.leave(time.monotonic() - start if status == "200" else None, chars)
             metrics.active.dec()
             metrics.requests.labels(route, status).inc()
 
@@ -553,7 +555,11 @@ def create_app(
     )
     app.on_response_prepare.append(_add_cors_headers)
     app[METRICS_KEY] = FrontendMetrics()
-    app[ADMISSION_KEY] = Admission(config.max_active_requests)
+    app[ADMISSION_KEY] = Admission(
+        config.max_active_requests,
+        config.max_backlog_s,
+        ahead_cap_chars=config.per_request_concurrency * config.chunk_max_chars,
+    )
 
     async def on_startup(app: web.Application) -> None:
         loop = asyncio.get_running_loop()

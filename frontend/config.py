@@ -37,8 +37,12 @@ class FrontendConfig:
     # Triton can batch at once (max_batch_size 8 on the cpu-2 tier) only queues inside it.
     per_request_concurrency: int = 4
     global_concurrency: int = 8
-    # Admission: requests being served at once; more are refused with 429.
+    # Admission: requests being served at once; more are refused with 429.  And the work
+    # admitted, in seconds at the measured throughput: a request arriving behind more than
+    # this is refused at once (frontend/admission.py; 0: slots only).  6 s keeps the answers
+    # of a 3x overload within a 10 s SLO on the cpu-2 tier (docs/bench.md, "Overload").
     max_active_requests: int = 16
+    max_backlog_s: float = 6.0
     # Per Triton call deadline, queueing included (an ensemble has no queue timeout of its
     # own on 2.51): the chunk's audio (~0.2 s per character) x triton_rtf (the tier's
     # real-time factor under load, queueing behind the other calls included) plus

@@ -568,13 +568,10 @@ async def tts_websocket(request: web.Request) -> web.StreamResponse:
         raise OriginNotAllowed(
             f"origin {origin[:100]!r} may not open WebSockets here (see --cors-origins)"
         )
-    if not admission.try_enter():
+    refusal = admission.admit()
+    if refusal is not None:
         metrics.requests.labels("ws", "429").inc()
-        raise Overloaded(
-            f"{admission.active} requests are being served "
-            f"(limit {admission.max_active}); retry shortly",
-            retry_after_s=admission.retry_after_s(),
-        )
+        raise Overloaded(f"{refusal}; retry shortly", retry_after_s=admission.retry_after_s())
     metrics.active.inc()
     code: int = WSCloseCode.INTERNAL_ERROR
     session: _Session | None = None

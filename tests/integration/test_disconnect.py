@@ -13,6 +13,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -22,6 +23,24 @@ pytestmark = pytest.mark.integration
 
 STORM = 200
 ADMITTED = 16  # the frontend's max_active_requests
+
+
+@pytest.fixture(scope="module")
+def frontend(triton_server, tmp_path_factory) -> Iterator[FrontendProcess]:
+    """The frontend with slot-only admission: every slot is to hold a long stream when it
+    is cut (the work-aware limit would admit only the few that can be served soon)."""
+    proc = FrontendProcess(
+        triton_server.grpc_url,
+        "--max-backlog-s",
+        "0",
+        log_dir=tmp_path_factory.mktemp("frontend-slots-only"),
+    )
+    try:
+        yield proc.start()
+    finally:
+        proc.stop()
+
+
 CUT_AFTER_S = 0.3
 SERVED_WITHIN_S = 2.0
 # Long enough that a request is far from done when cut (about 80 s of audio).

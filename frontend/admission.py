@@ -19,6 +19,7 @@ backlog is the reason, when enough of it is done. Both are clamped to
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -60,7 +61,7 @@ class Admission:
     active: int = 0
     in_flight_chars: int = 0
     mean_service_s: float | None = None  # None until the first request completes
-    _busy_s: float = 0.0  # time with at least one request in, up to _changed_at
+    _busy_s: float = field(default=0.0, init=False)  # time with a request in, to _changed_at
     _changed_at: float = field(default=0.0, init=False)
     # (completed at, characters, busy seconds at that moment)
     _done: deque[tuple[float, int, float]] = field(default_factory=deque, init=False)
@@ -89,12 +90,12 @@ class Admission:
         busy = self._busy_s + (now - self._changed_at if self.active > 0 else 0.0)
         # The first completion in the window starts the measured span; later ones count.
         span = busy - self._done[0][2]
-        chars = sum(c for _, c, _ in list(self._done)[1:])
+        chars = sum(c for _, c, _ in itertools.islice(self._done, 1, None))
         return chars / span if span > 0 and chars > 0 else None
 
-    def backlog_s(self) -> float:
+    def backlog_s(self, rate: float | None = None) -> float:
         """Seconds the admitted work needs at the measured throughput (0 when unknown)."""
-        rate = self.chars_per_s()
+        rate = rate if rate is not None else self.chars_per_s()
         return self.in_flight_chars / rate if rate else 0.0
 
     def refusal(self, chars: int = 1, deadline_s: float | None = None) -> str | None:
@@ -103,13 +104,13 @@ class Admission:
             return f"{self.active} requests are being served (limit {self.max_active})"
         if self.active == 0:
             return None
-        backlog = self.backlog_s()
+        rate = self.chars_per_s()
+        backlog = self.backlog_s(rate)
         if self.max_backlog_s and backlog > self.max_backlog_s:
             return (
                 f"the requests being served need about {backlog:.0f} s more "
                 f"(limit {self.max_backlog_s:g} s)"
             )
-        rate = self.chars_per_s()
         if deadline_s is not None and rate and backlog + chars / rate > deadline_s:
             return (
                 f"it would take about {backlog + chars / rate:.0f} s, "

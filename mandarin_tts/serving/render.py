@@ -230,9 +230,9 @@ def ensemble_config(voice: VoiceManifest, tier: Tier) -> mc.ModelConfig:
     )
     # Repeated prompts (greetings, IVR menus) come from Triton's response cache, keyed by
     # the whole request (LEXICON_VERSION included). It sits on the ensemble, not on its
-    # steps: with Triton 2.51 caching the acoustic step, a request whose acoustic stub had
-    # been stopped reached the vocoder with no mel (tests/integration/test_hangs.py). A
-    # tier without cache memory (cache_mb 0: benchmarks) caches nothing.
+    # steps. When Triton 2.51 cached the acoustic step and that step's stub was stopped,
+    # requests reached the vocoder with no mel (tests/integration/test_hangs.py). A tier
+    # without cache memory (cache_mb 0: benchmarks) caches nothing.
     config.response_cache.enable = tier.cache_mb > 0
     for model, in_map, out_map in ensemble_steps(voice):
         step = config.ensemble_scheduling.step.add(model_name=model, model_version=-1)

@@ -117,47 +117,48 @@ def parse_lexicon_text(text: str, source: str) -> tuple[Lexicon, list[str]]:
     return Lexicon(entries), errors
 
 
+def _version_of(stat: os.stat_result) -> str:
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
 def file_version(path: Path) -> str:
     """What a reader of `path` sees, as mtime and size ("" when it cannot be stat'ed).
 
     The HTTP frontend and the text frontend compute it alike from the same file."""
     try:
-        stat = path.stat()
+        return _version_of(path.stat())
     except OSError:
         return ""
-    return f"{stat.st_mtime_ns}-{stat.st_size}"
 
 
 class LexiconFile:
-    """A lexicon file kept current: `current()` reloads it after its mtime changed."""
+    """A lexicon file kept current: `current()` reloads it after its mtime or size changed."""
 
     def __init__(self, path: Path, check_s: float = RELOAD_CHECK_S) -> None:
         self.path = path
         self.check_s = check_s
         self._lock = threading.Lock()
-        self._mtime: int | None = None
-        self._version = ""
+        self._version = ""  # file_version of what is loaded; "" until a read succeeds
         self._checked = float("-inf")
         self._lexicon = Lexicon()
         self._load()
 
     def _load(self) -> None:
         try:
-            version = file_version(self.path)
-            mtime = self.path.stat().st_mtime_ns
-            if mtime == self._mtime and version == self._version:
+            version = _version_of(self.path.stat())
+            if version == self._version:
                 return
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            if self._mtime is not None or self._checked == float("-inf"):
+            if self._version or self._checked == float("-inf"):
                 log.error("lexicon %s cannot be read (%s); no file entries apply", self.path, error)
-            self._mtime, self._version, self._lexicon = None, "", Lexicon()
+            self._version, self._lexicon = "", Lexicon()
             return
         lexicon, errors = parse_lexicon_text(text, str(self.path))
         for message in errors:
             log.error("lexicon entry skipped: %s", message)
         log.info("lexicon %s: %d entries loaded", self.path, len(lexicon))
-        self._mtime, self._version, self._lexicon = mtime, version, lexicon
+        self._version, self._lexicon = version, lexicon
 
     @property
     def version(self) -> str:
@@ -181,8 +182,8 @@ class LexiconFile:
                 self._checked = time.monotonic()
 
 
-# One LexiconFile per path and process: every text frontend of a stub shares it, and a
-# request's LEXICON_VERSION reaches it (catch_up) without going through the voice's frontend.
+# One LexiconFile per path and process, shared by every text frontend of a stub, so that
+# catch_up_lexicon reaches it without going through the voice's frontend.
 _SHARED: dict[Path, LexiconFile] = {}
 _SHARED_LOCK = threading.Lock()
 

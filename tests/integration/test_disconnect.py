@@ -23,6 +23,10 @@ pytestmark = pytest.mark.integration
 
 STORM = 200
 ADMITTED = 16  # the frontend's max_active_requests
+CUT_AFTER_S = 0.3
+SERVED_WITHIN_S = 2.0
+# Long enough that a request is far from done when cut (about 80 s of audio).
+LONG_TEXT = "".join(SHORT_TEXTS) * 6
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +43,6 @@ def frontend(triton_server, tmp_path_factory) -> Iterator[FrontendProcess]:
         yield proc.start()
     finally:
         proc.stop()
-
-
-CUT_AFTER_S = 0.3
-SERVED_WITHIN_S = 2.0
-# Long enough that a request is far from done when cut (about 80 s of audio).
-LONG_TEXT = "".join(SHORT_TEXTS) * 6
 
 
 async def cut_request(session: aiohttp.ClientSession, url: str, speed: float) -> str:

@@ -17,6 +17,7 @@ from mandarin_tts.pipeline.components import (
     Vocoder,
 )
 from mandarin_tts.serving.ort_session import DISABLED_OPTIMIZERS, OrtSettings, make_session
+from mandarin_tts.serving.peer_activity import PeerActivity
 from mandarin_tts.voices.manifest import FAMILY_FASTSPEECH2, FAMILY_SAMBERT, VoiceManifest
 from mandarin_tts.voices.text_frontends import (
     VoiceTextFrontend,
@@ -32,6 +33,10 @@ class StageOptions:
     settings: OrtSettings = OrtSettings(intra_op_threads=2)
     onnx_file: str | None = None  # a file of the voice to serve instead of the role's own
     max_pad_ratio: float = 1e9
+    # With `peers` (Triton instances of one model), runs that start while another instance
+    # is busy use a second session with this many threads (0: one session only).
+    busy_intra_op_threads: int = 0
+    peers: PeerActivity | None = None
 
 
 def _session(manifest: VoiceManifest, path: Path, settings: OrtSettings) -> Any:
@@ -64,12 +69,22 @@ def load_acoustic(manifest: VoiceManifest, options: StageOptions | None = None) 
 
 
 def load_vocoder(manifest: VoiceManifest, options: StageOptions | None = None) -> Vocoder:
-    from mandarin_tts.pipeline.vocoders import OnnxVocoder
+    from mandarin_tts.pipeline.vocoders import OnnxVocoder, SharedCores
 
     options = options or StageOptions()
-    session = _session(manifest, _file(manifest, "vocoder", options), options.settings)
+    path = _file(manifest, "vocoder", options)
+    session = _session(manifest, path, options.settings)
+    shared = None
+    busy = options.busy_intra_op_threads
+    if (
+        options.peers
+        and options.settings.provider == "cpu"
+        and 0 < busy < options.settings.intra_op_threads
+    ):
+        narrow = _session(manifest, path, replace(options.settings, intra_op_threads=busy))
+        shared = SharedCores(narrow, options.peers)
     n_mels = int(manifest.extra.get("n_mels", 80))
-    return OnnxVocoder(session, manifest.sample_rate, n_mels, options.max_pad_ratio)
+    return OnnxVocoder(session, manifest.sample_rate, n_mels, options.max_pad_ratio, shared)
 
 
 def _unwrap(result: ItemResult) -> np.ndarray:

@@ -194,6 +194,8 @@ def step_config(voice: VoiceManifest, step: str, m: ModelTier) -> mc.ModelConfig
             inter_op_threads=str(m.inter_op_threads),
             max_pad_ratio=f"{m.max_pad_ratio:g}",
         )
+        if m.busy_intra_op_threads:
+            params["busy_intra_op_threads"] = str(m.busy_intra_op_threads)
     config = mc.ModelConfig(
         name=step_name(voice.name, step),
         backend="python",

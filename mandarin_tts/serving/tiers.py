@@ -53,6 +53,10 @@ class ModelTier:
     # ONNX file served (optional key; parsing fills in the model's float file). None for
     # the text frontend, which runs no ONNX model.
     onnx_file: str | None = None
+    # Threads per op for a run that starts while another instance of the model is busy
+    # (optional key; 0 = always intra_op_threads). CPU vocoders only: a lone request gets
+    # every thread, concurrent ones do not oversubscribe the cores (peer_activity.py).
+    busy_intra_op_threads: int = 0
 
     def validate(self, where: str) -> None:
         if self.kind not in KINDS:
@@ -73,6 +77,11 @@ class ModelTier:
             raise TierError(f"{where}: max_pad_ratio must be >= 1")
         if self.max_queue_size < self.max_batch_size:
             raise TierError(f"{where}: max_queue_size must hold at least one full batch")
+        if self.busy_intra_op_threads:
+            if not 0 < self.busy_intra_op_threads < self.intra_op_threads:
+                raise TierError(f"{where}: busy_intra_op_threads must be 1..intra_op_threads-1")
+            if self.kind != "cpu" or self.instances < 2:
+                raise TierError(f"{where}: busy_intra_op_threads needs kind 'cpu', instances >= 2")
         known = {name for names in ONNX_FILE_CHOICES.values() for name in names}
         if self.onnx_file is not None and self.onnx_file not in known:
             raise TierError(f"{where}: onnx_file must be one of {sorted(known)}")
@@ -123,6 +132,8 @@ def _model_tier(model: str, values: dict[str, Any], where: str) -> ModelTier:
         raise TierError(f"{where}: unknown keys {sorted(unknown)}")
     if missing:
         raise TierError(f"{where}: missing keys {sorted(missing)}")
+    if values.get("busy_intra_op_threads") and model != MODEL_VOCODER:
+        raise TierError(f"{where}: busy_intra_op_threads is a vocoder setting")
     tier = ModelTier(**_resolve_onnx_file(model, values, where))
     tier.validate(where)
     return tier

@@ -17,6 +17,7 @@ from mandarin_tts import contract as c
 from mandarin_tts.pipeline.voice_pipeline import StageOptions, load_acoustic, load_vocoder
 from mandarin_tts.serving.int8_support import servable_onnx_file
 from mandarin_tts.serving.ort_session import OrtSettings
+from mandarin_tts.serving.peer_activity import PeerActivity, peers_directory
 from mandarin_tts.serving.steps import AcousticStep, TextFrontendStep, VocoderStep
 from mandarin_tts.voices.registry import BUNDLED_VOICE, load_voice
 
@@ -50,10 +51,16 @@ def stage_options(params: dict[str, str], args: dict[str, str], step: str) -> St
         if warning:
             print(f"WARNING {step}: {warning}", file=sys.stderr, flush=True)
     device_id = int(args.get("model_instance_device_id", "0") or 0)
+    busy_threads = int(params.get("busy_intra_op_threads", "0"))
+    peers = None
+    if busy_threads and args.get("model_repository") and args.get("model_instance_name"):
+        peers = PeerActivity(peers_directory(args["model_repository"]), args["model_instance_name"])
     return StageOptions(
         settings=ort_settings(params, device_id),
         onnx_file=onnx_file,
         max_pad_ratio=float(params.get("max_pad_ratio", "1e9")),
+        busy_intra_op_threads=busy_threads,
+        peers=peers,
     )
 
 

@@ -146,3 +146,29 @@ def test_replaced_onnx_file_is_checked_by_validate():
     vocoder = load_tiers()["cpu-2"].models["vocoder"]
     with pytest.raises(TierError, match="onnx_file"):
         replace(vocoder, onnx_file="other.onnx").validate("candidate")
+
+
+# --- busy_intra_op_threads: fewer threads while another vocoder instance runs ----------
+
+
+@pytest.mark.parametrize(
+    ("model", "changes", "match"),
+    [
+        ("acoustic", {"busy_intra_op_threads": 1, "intra_op_threads": 2}, "vocoder setting"),
+        ("vocoder", {"busy_intra_op_threads": 2, "intra_op_threads": 2}, "1..intra_op"),
+        ("vocoder", {"busy_intra_op_threads": 1, "intra_op_threads": 2, "instances": 1}, ">= 2"),
+    ],
+)
+def test_busy_threads_are_validated(raw, model, changes, match):
+    with pytest.raises(TierError, match=match):
+        parse_tiers(_with(raw, "cpu-2", model, **changes))
+
+
+def test_busy_threads_reach_the_rendered_vocoder_config(raw):
+    from mandarin_tts import contract as c
+    from mandarin_tts.serving.render import tier_configs
+
+    changes = {"busy_intra_op_threads": 1, "intra_op_threads": 2, "instances": 2}
+    configs = tier_configs(parse_tiers(_with(raw, "cpu-2", "vocoder", **changes))["cpu-2"])
+    assert configs[c.MODEL_VOCODER].parameters["busy_intra_op_threads"].string_value == "1"
+    assert "busy_intra_op_threads" not in configs[c.MODEL_ACOUSTIC].parameters

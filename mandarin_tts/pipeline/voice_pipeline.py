@@ -75,14 +75,9 @@ def load_vocoder(manifest: VoiceManifest, options: StageOptions | None = None) -
     path = _file(manifest, "vocoder", options)
     session = _session(manifest, path, options.settings)
     shared = None
-    busy = options.busy_intra_op_threads
-    if (
-        options.peers
-        and options.settings.provider == "cpu"
-        and 0 < busy < options.settings.intra_op_threads
-    ):
-        narrow = _session(manifest, path, replace(options.settings, intra_op_threads=busy))
-        shared = SharedCores(narrow, options.peers)
+    if options.peers and options.busy_intra_op_threads:  # the tier checked the thread count
+        busy = replace(options.settings, intra_op_threads=options.busy_intra_op_threads)
+        shared = SharedCores(_session(manifest, path, busy), options.peers)
     n_mels = int(manifest.extra.get("n_mels", 80))
     return OnnxVocoder(session, manifest.sample_rate, n_mels, options.max_pad_ratio, shared)
 

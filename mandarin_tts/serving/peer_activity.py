@@ -6,7 +6,8 @@ two threads each oversubscribe the cores (measured in docs/bench.md: 0.88x the
 single-thread layout at concurrency 8). An instance that knows whether its peers are busy
 can pick its session per run. Each instance holds an exclusive `flock` on its own file for
 the length of a run; the kernel drops the lock when a process dies, so a crashed stub never
-looks busy.
+looks busy. On an AVX2 EPYC the choice measured within noise of the fixed layout, so cpu-2
+leaves it off (tiers.toml, docs/bench.md).
 """
 
 from __future__ import annotations
@@ -64,6 +65,3 @@ class PeerActivity:
             yield self.others_running()
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        os.close(self._fd)
